@@ -1,0 +1,64 @@
+# The course's commands. `make lab` to learn, `make test` to check everything; the instructor's
+# steps are release, collect, autograde, feedback and grades (see README.md).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(abspath $(VENV)/bin)
+# nbgrader runs from autograder/ (its config lives there) and calls the `alembic` script by name.
+NBGRADER := cd autograder && PATH="$(BIN):$$PATH" "$(BIN)/python" -m nbgrader
+WEEKS  := $(notdir $(wildcard solutions/week*))
+WEEK   ?= $(WEEKS)
+
+.PHONY: help venv lab test lint release collect autograde feedback grades benchmark clean
+
+help:
+	@echo "make lab        set up .venv if needed, start JupyterLab on notebooks/"
+	@echo "make test       set up .venv if needed, run ruff and every test"
+	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader"
+	@echo "make collect    WEEK=weekN_x: take an LMS zip from autograder/downloaded/WEEK/archive/"
+	@echo "make autograde  grade autograder/submitted/<student>/<week>/ (WEEK=... to pick weeks)"
+	@echo "make feedback   write feedback HTML to autograder/feedback/"
+	@echo "make grades     write autograder/grades.csv"
+	@echo "make benchmark  print notebook and grading times"
+
+# The environment: created when missing, reinstalled when the package's requirements change.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x "$(PY)" || $(PYTHON) -m venv "$(VENV)"
+	"$(PY)" -m pip install -q --upgrade pip
+	"$(PY)" -m pip install -q -c constraints.txt -e ".[course,dev]"
+	@touch "$@"
+
+venv: $(VENV)/.installed
+
+lab: venv
+	"$(BIN)/jupyter" lab notebooks/
+
+lint: venv
+	"$(BIN)/ruff" check .
+
+test: lint
+	"$(PY)" -m pytest $(PYTEST_ARGS)
+
+release: venv
+	"$(PY)" -m dlcourse.course stamp
+	@for w in $(WEEK); do $(NBGRADER) generate_assignment $$w --force || exit 1; done
+
+collect: venv
+	@for w in $(WEEK); do $(NBGRADER) zip_collect $$w || exit 1; done
+
+autograde: venv
+	@for w in $(WEEK); do $(NBGRADER) autograde $$w || exit 1; done
+
+feedback: venv
+	@for w in $(WEEK); do $(NBGRADER) generate_feedback $$w || exit 1; done
+
+grades: venv
+	$(NBGRADER) export --to grades.csv
+	@echo "wrote autograder/grades.csv"
+
+benchmark: venv
+	"$(PY)" benchmarks/notebook_times.py
+
+clean:
+	rm -rf .pytest_cache .ruff_cache

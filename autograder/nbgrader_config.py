@@ -1,0 +1,32 @@
+"""nbgrader configuration of the course. Run nbgrader from this folder (the Makefile does)."""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "dlcourse"
+c.CourseDirectory.root = here
+c.CourseDirectory.source_directory = "../solutions"
+c.CourseDirectory.release_directory = "../notebooks"
+# submitted/, autograded/, feedback/ and gradebook.db live here and are ignored by git.
+
+# Released stubs call the course's todo(), whose error names the function to implement.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\ntodo()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# The slowest cell of a notebook under autograde (training on digits) takes a few seconds on
+# 2 cores; 60 s per cell leaves room for a slow student machine without letting a loop hang.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# A warning printed on stderr must not zero a test cell: drop stderr outputs that are warnings.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"\w*Warning:"
+
+# A learner who deletes a test cell gets it back during autograding (and its points counted).
+c.OverwriteCells.add_missing_cells = True
+
+# Releases must not carry outputs, and the generated notebooks keep the student-facing header.
+c.ClearOutput.enabled = True

@@ -1,0 +1,178 @@
+"""One session-wide pass over the course's notebooks that every notebook test reads from.
+
+It releases the solutions with nbgrader into a scratch course, executes notebooks and
+autogrades submission variants in two worker processes (CI has two cores), and keeps the
+results. Each notebook executes as few times as the checks allow.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support import runner  # noqa: E402
+
+from dlcourse import grading  # noqa: E402
+
+SOLUTIONS = sorted(ROOT.glob("solutions/week*/*.ipynb"))
+WEEKS = sorted({p.parent.name for p in SOLUTIONS})
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+VARIANTS = ("solution", "untouched", "half", "tampered", "cheat")
+
+
+def rel(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+@dataclass
+class CourseRun:
+    scratch: Path
+    solutions: dict[str, Any] = field(default_factory=dict)  # rel -> solution NotebookNode
+    releases: dict[str, Any] = field(default_factory=dict)  # rel -> generated release NotebookNode
+    solution_runs: dict[str, list[dict]] = field(default_factory=dict)  # rel -> two runs
+    release_runs: dict[str, dict] = field(default_factory=dict)
+    recording_runs: dict[str, dict] = field(default_factory=dict)
+    cheat_public_runs: dict[str, dict] = field(default_factory=dict)
+    wrapped: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    half_filled: dict[str, set[str]] = field(default_factory=dict)
+    grading: dict[str, dict] = field(default_factory=dict)  # variant -> job_autograde result
+
+
+def _build(tmp: Path) -> CourseRun:
+    scratch = grading.make_scratch_course(ROOT, tmp / "course")
+    for week in WEEKS:
+        grading.nbgrader(scratch, "generate_assignment", week, "--force")
+    run = CourseRun(scratch)
+    for path in SOLUTIONS:
+        key = rel(path)
+        run.solutions[key] = grading.read_notebook(path)
+        run.releases[key] = grading.read_notebook(scratch / "notebooks" / key)
+
+    work = tmp / "work"
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        futures: dict[tuple, Any] = {}
+        # Recording runs first: the cheat variant needs their tables.
+        for key, sol in run.solutions.items():
+            folder = work / "record" / key.replace("/", "__")
+            folder.mkdir(parents=True)
+            table = folder / "calls.pkl"
+            nb, wrapped = runner.recording_notebook(run.releases[key], sol, table)
+            run.wrapped[key] = wrapped
+            futures[("record", key)] = pool.submit(
+                runner.job_execute, str(folder / Path(key).name), {"NBGRADER_EXECUTION": "autograde"}, nb
+            )
+        # Two full runs of every solution notebook (determinism), the untouched release.
+        for key in run.solutions:
+            for i in range(2):
+                folder = work / f"solution{i}" / key.replace("/", "__")
+                folder.mkdir(parents=True)
+                futures[(f"solution{i}", key)] = pool.submit(
+                    runner.job_execute, str(folder / Path(key).name), None, run.solutions[key]
+                )
+            folder = work / "release" / key.replace("/", "__")
+            folder.mkdir(parents=True)
+            futures[("release", key)] = pool.submit(
+                runner.job_execute, str(folder / Path(key).name), None, run.releases[key]
+            )
+        # Submissions, one scratch course per variant so that gradebooks never share a file.
+        courses = {}
+        for variant in VARIANTS:
+            courses[variant] = runner.clone_course(scratch, tmp / f"grade-{variant}")
+        for key, sol in run.solutions.items():
+            week, name = key.split("/")
+            release = run.releases[key]
+            sols = list(runner.solution_cells(sol))
+            half = set(sols[::2])
+            run.half_filled[key] = half
+            tampered = runner.fill_solutions(release, sol, set(sols))
+            test_idx = [i for i, c in enumerate(tampered.cells) if runner.cell_kind(c) == "tests"]
+            tampered.cells[test_idx[1]].source = "pass  # a learner emptied this test cell"
+            del tampered.cells[test_idx[0]]
+            subs = {
+                "solution": sol,
+                "untouched": release,
+                "half": runner.fill_solutions(release, sol, half),
+                "tampered": tampered,
+            }
+            for variant, nb in subs.items():
+                grading.submit(courses[variant], "student", week, {name: nb})
+        for variant in ("solution", "untouched", "half", "tampered"):
+            futures[("grade", variant)] = pool.submit(runner.job_autograde, str(courses[variant]), WEEKS)
+
+        # Cheat variant once the recording tables exist.
+        for key, sol in run.solutions.items():
+            run.recording_runs[key] = futures[("record", key)].result()
+            week, name = key.split("/")
+            table = work / "record" / key.replace("/", "__") / "calls.pkl"
+            cheat_release = runner.cheat_notebook(run.releases[key], sol, run.wrapped[key], table)
+            grading.submit(courses["cheat"], "student", week, {name: cheat_release})
+            folder = work / "cheat-public" / key.replace("/", "__")
+            folder.mkdir(parents=True)
+            futures[("cheat-public", key)] = pool.submit(
+                runner.job_execute, str(folder / name), {"NBGRADER_EXECUTION": "autograde"}, cheat_release
+            )
+        futures[("grade", "cheat")] = pool.submit(runner.job_autograde, str(courses["cheat"]), WEEKS)
+
+        for (kind, key), fut in futures.items():
+            result = fut.result()
+            if kind.startswith("solution"):
+                run.solution_runs.setdefault(key, []).append(result)
+            elif kind == "release":
+                run.release_runs[key] = result
+            elif kind == "cheat-public":
+                run.cheat_public_runs[key] = result
+            elif kind == "grade":
+                run.grading[key] = result
+    return run
+
+
+@pytest.fixture(scope="session")
+def course_run(tmp_path_factory: pytest.TempPathFactory) -> CourseRun:
+    if not SOLUTIONS:
+        pytest.fail("no solution notebooks under solutions/week*/")
+    tmp = tmp_path_factory.mktemp("course")
+    run = _build(tmp)
+    _record_times(run)
+    return run
+
+
+def _record_times(run: CourseRun) -> None:
+    times = {
+        key: {
+            "solution_run_s": [round(r["seconds"], 2) for r in runs],
+            "autograde_mode_run_s": round(run.recording_runs[key]["seconds"], 2),
+        }
+        for key, runs in run.solution_runs.items()
+    }
+    times["_autograde_all_weeks_s"] = {v: round(g["seconds"], 2) for v, g in run.grading.items()}
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "test_notebook_times.json").write_text(json.dumps(times, indent=1) + "\n")
+    _TIMES.update(times)
+
+
+_TIMES: dict[str, Any] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _TIMES:
+        return
+    terminalreporter.section("notebook wall times (seconds, 2 workers in parallel)")
+    for key, t in _TIMES.items():
+        terminalreporter.write_line(f"{key}: {t}")
+
+
+def read_nb(path: Path) -> Any:
+    return nbformat.read(str(path), as_version=4)
+
