@@ -30,3 +30,10 @@ c.OverwriteCells.add_missing_cells = True
 
 # Releases must not carry outputs, and the generated notebooks keep the student-facing header.
 c.ClearOutput.enabled = True
+
+# LMS downloads (`make collect`): put the zip in downloaded/<week>/archive/. Files named
+# `<student>_<notebook>.ipynb`, Canvas-style `<student>_<ids>_<notebook>.ipynb` (late_ too), or
+# `<student>/<notebook>.ipynb` inside the zip land in submitted/<student>/<week>/<notebook>.ipynb.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[A-Za-z0-9.@-]+)(?:_late)?(?:_\d+)*(?:_|/)(?P<file_id>\d\d_[A-Za-z0-9_]+\.ipynb)$"
+)
