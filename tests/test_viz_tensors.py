@@ -92,8 +92,7 @@ def test_perceptron_playground_shows_errors_of_the_function() -> None:
 
 
 def test_add_decision_line_keeps_limits_and_skips_zero_w() -> None:
-    fig, ax = Figure(), None
-    ax = fig.add_subplot()
+    ax = Figure().add_subplot()
     ax.set_xlim(-1, 2)
     ax.set_ylim(-1, 2)
     vt.add_decision_line(ax, [1.0, 1.0], -1.5)
