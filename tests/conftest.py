@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +18,11 @@ from typing import Any
 
 import nbformat
 import pytest
+
+# Two notebooks run at once on CI's two cores: one thread each. Left at their defaults, torch's
+# and numpy's thread pools oversubscribe the cores and spin against each other (minutes, not seconds).
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
