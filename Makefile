@@ -4,13 +4,14 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+COLAB_VENV ?= .venv-colab
 BIN    := $(abspath $(VENV)/bin)
 # nbgrader runs from autograder/ (its config lives there) and calls the `alembic` script by name.
 NBGRADER := cd autograder && PATH="$(BIN):$$PATH" "$(BIN)/python" -m nbgrader
 WEEKS  := $(notdir $(wildcard solutions/week*))
 WEEK   ?= $(WEEKS)
 
-.PHONY: help venv lab test lint release collect autograde feedback grades benchmark clean
+.PHONY: help venv colab-venv lab test lint release collect autograde feedback grades benchmark clean
 
 help:
 	@echo "make lab        set up .venv if needed, start JupyterLab on notebooks/"
@@ -37,8 +38,20 @@ lab: venv
 lint: venv
 	"$(BIN)/ruff" check .
 
-test: lint
+test: lint colab-venv
 	"$(PY)" -m pytest $(PYTEST_ARGS)
+	DLCOURSE_COLAB_COMPAT=1 "$(COLAB_VENV)/bin/python" -m pytest -p no:cacheprovider $(PYTEST_ARGS) \
+		tests/test_colab_compat.py tests/test_checks.py tests/test_env_data.py tests/test_graphs_widgets.py \
+		$(wildcard tests/test_viz_*.py)
+
+# A second environment with Colab's older preinstalled versions (see constraints-colab.txt).
+$(COLAB_VENV)/.installed: pyproject.toml constraints-colab.txt
+	@test -x "$(COLAB_VENV)/bin/python" || $(PYTHON) -m venv "$(COLAB_VENV)"
+	"$(COLAB_VENV)/bin/python" -m pip install -q --upgrade pip
+	"$(COLAB_VENV)/bin/python" -m pip install -q -c constraints-colab.txt -e . pytest nbclient nbformat ipykernel
+	@touch "$@"
+
+colab-venv: $(COLAB_VENV)/.installed
 
 release: venv
 	"$(PY)" -m dlcourse.course stamp

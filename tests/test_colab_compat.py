@@ -1,0 +1,37 @@
+"""Every solution notebook runs with Colab-like package versions (ipywidgets 7.7, numpy 1.x).
+
+Runs only in the environment `make test` builds from constraints-colab.txt
+(DLCOURSE_COLAB_COMPAT=1); the main environment's notebook checks are in test_notebooks.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dlcourse import grading
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted(ROOT.glob("solutions/week*/*.ipynb"))
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DLCOURSE_COLAB_COMPAT") != "1", reason="runs in the Colab-like environment of `make test`"
+)
+
+
+def test_environment_is_colab_like():
+    import ipywidgets
+    import numpy
+
+    assert ipywidgets.__version__.startswith("7."), ipywidgets.__version__
+    assert numpy.__version__.startswith("1."), numpy.__version__
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[f"{p.parent.name}/{p.name}" for p in SOLUTIONS])
+def test_solution_runs_with_colab_versions(path, tmp_path):
+    shutil.copy2(path, tmp_path / path.name)
+    run = grading.execute_notebook(tmp_path / path.name, allow_errors=True)
+    assert not run.errors, f"{path.name} fails with Colab-like versions: {run.errors}"
