@@ -1,0 +1,1 @@
+"""Gradient-descent explorer: loss surfaces, optimizers and learning-rate schedules."""
