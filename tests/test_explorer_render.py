@@ -37,3 +37,10 @@ def test_race_without_step_and_with_zero_steps():
     surf = make_surface("himmelblau")
     fig = plot_race(surf, [run(surf, "adam", n_steps=0)])
     assert len(fig.axes) == 3
+
+
+def test_contour_grid_is_cached_per_surface_parameters():
+    a = contour_grid(make_surface("quadratic", condition_number=10), resolution=30)
+    assert contour_grid(make_surface("quadratic", condition_number=10), resolution=30) is a
+    b = contour_grid(make_surface("quadratic", condition_number=100), resolution=30)
+    assert b is not a and not np.array_equal(a[2], b[2])

@@ -19,8 +19,24 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 _FLOOR = 1e-16  # losses are drawn as f - f_min on a log axis: keep exact zeros visible
 
 
+_GRID_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
 def contour_grid(surface: Surface, resolution: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """X, Y and ``f - f_min`` (floored at 1e-16) on a grid over the surface's plotting window."""
+    """X, Y and ``f - f_min`` (floored at 1e-16) on a grid over the surface's plotting window.
+
+    Cached per surface and parameters: moving an optimizer's slider does not recompute the
+    contours (the logistic surface needs a pass over its data set per grid point).
+    """
+    key = (surface.name, repr(sorted(surface.params.items())), surface.bounds, resolution)
+    if key not in _GRID_CACHE:
+        if len(_GRID_CACHE) > 32:
+            _GRID_CACHE.clear()
+        _GRID_CACHE[key] = _contour_grid(surface, resolution)
+    return _GRID_CACHE[key]
+
+
+def _contour_grid(surface: Surface, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     (x0, x1), (y0, y1) = surface.bounds
     X, Y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     Z = surface.f(np.stack([X, Y], axis=-1)) - surface.f_min
@@ -59,8 +75,10 @@ def plot_race(
     divergent run ends with a red ×, where it left the finite world.
     """
     labels = list(labels) if labels is not None else [t.optimizer for t in trajectories]
-    fig = Figure(figsize=(13.5, 4.2), layout="constrained")
+    fig = Figure(figsize=(13.5, 4.2))
     ax_c, ax_l, ax_r = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
+    # A fixed layout: matplotlib's constrained layout would double the time of every redraw.
+    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.22)
     draw_contours(ax_c, surface, resolution)
     for k, (traj, label) in enumerate(zip(trajectories, labels)):
         color = COLORS[k % len(COLORS)]
