@@ -1,0 +1,92 @@
+"""The explorer's widget logic, headless: setting a control's value fires its observers."""
+
+import numpy as np
+import pytest
+
+from dlcourse.explorer.widget import PRESETS, Explorer, hyperparams_for
+
+
+@pytest.fixture(scope="module")
+def ex():
+    return Explorer()
+
+
+def test_default_preset_races_and_marks_the_divergent_run(ex):
+    assert ex.last_error is None and ex.image.value[:4] == b"\x89PNG"
+    assert len(ex.runs) == 2 and not ex.runs[0].diverged and ex.runs[1].diverged
+    assert "2/(λmin+λmax)" in ex.notice.value
+
+
+def test_changing_a_control_recomputes_and_redraws(ex):
+    before, count = ex.runs[0].points.copy(), ex.draw_count
+    ex.racers[0]["lr"].value = 0.5
+    assert ex.draw_count == count + 1 and not np.array_equal(ex.runs[0].points, before)
+    image = ex.image.value
+    ex.scrub.value = 5  # the scrubber redraws without recomputing
+    assert ex.draw_count == count + 2 and ex.image.value != image
+
+
+def test_every_preset_applies_without_error():
+    ex = Explorer(preset=None)
+    for name in PRESETS:
+        ex.preset.value = name
+        assert ex.last_error is None, f"{name}: {ex.last_error}"
+        assert ex.runs and ex.notice.value
+
+
+def test_presets_show_what_they_promise():
+    ex = Explorer(preset="AdaGrad stalls where RMSProp goes on")
+    adagrad, rmsprop = ex.runs
+    assert rmsprop.losses[-1] < adagrad.losses[-1]
+    ex.preset.value = "Adadelta's tiny first steps"
+    assert np.linalg.norm(ex.runs[0].steps[0]) < 1e-2 < np.linalg.norm(ex.runs[1].steps[0]) * 10
+    ex.preset.value = "Adam with L2 vs AdamW"
+    assert np.linalg.norm(ex.runs[0].points[-1] - ex.runs[1].points[-1]) > 1e-2
+    ex.preset.value = "constant vs cosine lr on a noisy quadratic"
+    constant, cosine = ex.runs
+    assert cosine.losses[-20:].mean() < constant.losses[-20:].mean()
+
+
+def test_errors_in_callbacks_are_shown_not_raised():
+    ex = Explorer()
+    ex.racers[0]["beta2"].value = 0.5
+    ex.racers[0]["name"].value = "adadelta"  # fine
+    assert ex.last_error is None
+    ex.custom["broken"] = lambda p, g, s, lr: 1 / 0
+    ex.racers[0]["name"].options = [*ex.racers[0]["name"].options, "broken"]
+    ex.racers[0]["name"].value = "broken"
+    assert "ZeroDivisionError" in ex.error.value and ex.last_error
+
+
+def test_a_learners_optimizer_joins_the_race():
+    def my_gd(params, grad, state, lr):
+        return params - lr * grad, state
+
+    ex = Explorer(preset=None, custom={"my gd": my_gd})
+    ex.racers[2]["name"].value = "my gd"
+    ex.racers[2]["lr"].value = 0.3
+    ex.racers[0]["name"].value = "sgd"
+    ex.racers[0]["lr"].value = 0.3
+    mine = ex.runs[-1]
+    assert ex.last_error is None and np.allclose(mine.points, ex.runs[0].points)
+    assert "your own optimizer" in ex.show_code()
+
+
+def test_torch_code_button_prints_runnable_code():
+    import torch  # noqa: F401 - the printed code uses it
+
+    ex = Explorer(preset="constant vs cosine lr on a noisy quadratic")
+    ex.code_button.click()
+    code = ex.show_code()
+    assert "torch.optim.SGD" in code and "CosineAnnealingLR" in code and "CosineAnnealingLR" in ex.code.value
+    params = [torch.zeros(2, requires_grad=True)]
+    namespace = {"torch": torch, "params": params}
+    exec(code, namespace)
+    assert isinstance(namespace["optimizer"], torch.optim.SGD)
+
+
+def test_hyperparameter_mapping():
+    assert hyperparams_for("adam", 0.1, 0.8, 0.99, 1e-6, 0.0)["betas"] == (0.8, 0.99)
+    assert hyperparams_for("rmsprop", 0.1, 0.8, 0.9, 1e-6, 0.0)["alpha"] == 0.9
+    assert hyperparams_for("momentum", 0.1, 0.8, 0.9, 1e-6, 0.0)["momentum"] == 0.8
+    assert "momentum" not in hyperparams_for("sgd", 0.1, 0.8, 0.9, 1e-6, 0.0)
