@@ -264,7 +264,8 @@ class Explorer:
                 sched = make_schedule(sched_name, float(opt.lr), **schedule_params(sched_name, n))
                 self.runs.append(run(surface, opt, n_steps=n, start=(self.start_x.value, self.start_y.value),
                                      schedule=sched, noise=float(self.noise.value), seed=int(self.seed.value)))
-                beta = f" β1={r['beta1'].value:.3g}" if r["name"].value in ("momentum", "nesterov", "adam", "adamw") else ""
+                with_beta = r["name"].value in ("momentum", "nesterov", "adam", "adamw")
+                beta = f" β1={r['beta1'].value:.3g}" if with_beta else ""
                 decay = f" wd={r['wd'].value:.2g}" if r["wd"].value else ""
                 self.labels.append(f"{k + 1}: {r['name'].value} lr={r['lr'].value:.2g}{beta}{decay}"
                                    + ("" if sched_name == "constant" else f" {sched_name}"))
