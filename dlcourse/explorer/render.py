@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from dlcourse.explorer.run import Trajectory
 from dlcourse.explorer.surfaces import Surface
@@ -102,13 +103,15 @@ def plot_race(
     if step is not None:
         for ax in (ax_l, ax_r):
             ax.axvline(step, color="0.5", lw=0.8)
-    ax_c.set_title(surface.name, fontsize=10)
+    # Titles as plain text and no minor ticks: matplotlib's title placement and minor log ticks
+    # were most of the time of every redraw.
+    for ax, title in ((ax_c, surface.name), (ax_l, "loss − optimum"),
+                      (ax_r, "learning rate (dashed) and |actual step| (solid)")):
+        ax.text(0.5, 1.02, title, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
     ax_c.legend(fontsize=8, loc="upper right")
-    ax_l.set_title("loss − optimum", fontsize=10)
-    ax_l.set_xlabel("step")
     ax_l.legend(fontsize=7)
-    ax_r.set_title("learning rate (dashed) and |actual step| (solid)", fontsize=10)
-    ax_r.set_xlabel("step")
     for ax in (ax_l, ax_r):
-        ax.grid(alpha=0.3, which="both")
+        ax.set_xlabel("step")
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.grid(alpha=0.3)
     return fig
