@@ -65,3 +65,13 @@ def test_bad_arguments_are_clear_errors():
         run("no-such-surface", "sgd")
     with pytest.raises(ValueError):
         run("quadratic", "no-such-optimizer")
+
+
+def test_a_start_where_the_loss_overflows_is_kept_and_marked():
+    traj = run("rosenbrock", "adam", n_steps=10, start=(1e200, 1e200))
+    assert traj.diverged_at == 0 and traj.n_taken == 0 and traj.points.shape == (1, 2)
+
+
+def test_zero_steps_is_a_valid_run():
+    traj = run("beale", "sgd", n_steps=0)
+    assert traj.n_taken == 0 and not traj.diverged and traj.points.shape == (1, 2)

@@ -100,45 +100,50 @@ def run(
     p = np.array(surf.default_start if start is None else start, dtype=np.float64).reshape(2)
     rng = np.random.default_rng(seed)
     schedule_lrs = sched.lrs(n_steps)  # one pass: lr_at(t) replays the recursion from 0
+    noise_draws = noise * rng.standard_normal((n_steps, 2)) if noise else None
     state = opt.init(p)
-    points, losses = [p.copy()], [float(surf.f(p))]
-    grads, steps, lrs, eff, vel, sec = [], [], [], [], [], []
-    diverged_at = None if np.isfinite(losses[0]) else 0
+    points, grads, diags = [p], [], []
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(n_steps if diverged_at is None else 0):
+        for t in range(n_steps):
             g = surf.grad(p)
-            if noise:
-                g = g + noise * rng.standard_normal(2)
-            lr = float(schedule_lrs[t])
-            new_p, state, diag = opt.step(p, g, state, lr=lr)
-            loss = float(surf.f(new_p))
-            if not (np.all(np.isfinite(new_p)) and np.isfinite(loss) and loss <= max_loss):
-                diverged_at = t  # step t left the finite world: the trajectory ends before it
+            if noise_draws is not None:
+                g = g + noise_draws[t]
+            new_p, state, diag = opt.step(p, g, state, lr=float(schedule_lrs[t]))
+            if not np.isfinite(new_p).all():
                 break
+            points.append(new_p)
             grads.append(g)
-            steps.append(new_p - p)
-            lrs.append(lr)
-            eff.append(_vec(diag.get("effective_lr")))
-            vel.append(_vec(diag.get("velocity")))
-            sec.append(_vec(diag.get("second_moment")))
+            diags.append(diag)
             p = new_p
-            points.append(p.copy())
-            losses.append(loss)
+        # Losses in one vectorized call; the run ends before the first step whose loss is not
+        # finite or exceeds max_loss (parameters that overflowed ended the loop above).
+        pts = np.array(points)
+        losses = np.asarray(surf.f(pts), dtype=np.float64)
+    bad = ~np.isfinite(losses) | (losses > max_loss)
+    n_ok = int(np.argmax(bad)) if bad.any() else len(pts)  # points before the first bad one
+    diverged_at = None if n_ok == n_steps + 1 else max(n_ok - 1, 0)
+    n_ok = max(n_ok, 1)  # a non-finite start is kept (and marked diverged at step 0)
+    pts, losses = pts[:n_ok], losses[:n_ok]
+    n_taken = n_ok - 1
+    grads, diags = grads[:n_taken], diags[:n_taken]
 
-    def stack(rows: list) -> np.ndarray:
-        return np.array(rows, dtype=np.float64).reshape(len(rows), 2)
+    def column(key: str) -> np.ndarray:
+        values = [d.get(key) for d in diags]
+        if all(v is None for v in values):
+            return np.full((len(values), 2), np.nan)
+        return np.array([_vec(v) for v in values]).reshape(len(values), 2)
 
     return Trajectory(
         optimizer=getattr(opt, "name", type(opt).__name__),
         surface=surf.name,
-        points=np.array(points),
-        losses=np.array(losses),
-        grads=stack(grads),
-        steps=stack(steps),
-        lrs=np.array(lrs, dtype=np.float64),
-        effective_lr=stack(eff),
-        velocity=stack(vel),
-        second_moment=stack(sec),
+        points=pts,
+        losses=losses,
+        grads=np.array(grads, dtype=np.float64).reshape(n_taken, 2),
+        steps=np.diff(pts, axis=0).reshape(n_taken, 2),
+        lrs=np.asarray(schedule_lrs[:n_taken], dtype=np.float64),
+        effective_lr=column("effective_lr"),
+        velocity=column("velocity"),
+        second_moment=column("second_moment"),
         diverged_at=diverged_at,
         hyperparameters=dict(getattr(opt, "hyperparams", {})),
     )
