@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from dlcourse.explorer._registry import resolve
+
 Array = NDArray[np.float64]
 State = dict[str, Array]
 
@@ -150,13 +152,8 @@ def make_optimizer(name: str, **hyperparams: Any) -> Optimizer:
 
     Raises ValueError for an unknown name or hyperparameter and for invalid values, as torch does.
     """
-    key = name.lower()
-    if key not in OPTIMIZERS:
-        raise ValueError(f"Unknown optimizer {name!r}; choose one of {optimizer_names()}")
-    unknown = sorted(set(hyperparams) - set(OPTIMIZERS[key]))
-    if unknown:
-        raise ValueError(f"Unknown hyperparameter(s) {unknown} for {key!r}; expected some of {list(OPTIMIZERS[key])}")
-    hp = _normalize(key, {**OPTIMIZERS[key], **hyperparams})
+    key, merged = resolve(OPTIMIZERS, "optimizer", name, hyperparams)
+    hp = _normalize(key, merged)
     _validate(key, hp)
     return Optimizer(key, hp)
 

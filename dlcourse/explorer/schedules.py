@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from dlcourse.explorer._registry import resolve
+
 __all__ = ["SCHEDULES", "Schedule", "make_schedule", "schedule_names"]
 
 SCHEDULES: dict[str, dict[str, Any]] = {
@@ -193,13 +195,7 @@ class Schedule:
 
 def make_schedule(name: str, base_lr: float, **params: Any) -> Schedule:
     """The schedule ``name`` (see ``SCHEDULES``) starting from ``base_lr``; ValueError on bad parameters."""
-    key = name.lower()
-    if key not in SCHEDULES:
-        raise ValueError(f"Unknown schedule {name!r}; choose one of {schedule_names()}")
-    unknown = sorted(set(params) - set(SCHEDULES[key]))
-    if unknown:
-        raise ValueError(f"Unknown parameter(s) {unknown} for {key!r}; expected some of {list(SCHEDULES[key])}")
-    p = {**SCHEDULES[key], **params}
+    key, p = resolve(SCHEDULES, "schedule", name, params)
     if "three_phase" in p:
         p["three_phase"] = bool(p["three_phase"])
     try:

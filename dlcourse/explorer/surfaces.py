@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from dlcourse.explorer._registry import resolve
+
 Array = NDArray[np.float64]
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
@@ -338,9 +340,5 @@ def make_surface(name: str, **params: Any) -> Surface:
 
     Raises ``ValueError`` for an unknown name, an unknown parameter or a bad value (e.g. condition_number < 1).
     """
-    if name not in SURFACES:
-        raise ValueError(f"unknown surface {name!r}; choose one of {surface_names()}")
-    unknown = sorted(set(params) - set(SURFACES[name]))
-    if unknown:
-        raise ValueError(f"surface {name!r} has no parameter(s) {unknown}; it takes {sorted(SURFACES[name])}")
-    return _BUILDERS[name](**{**SURFACES[name], **params})
+    key, merged = resolve(SURFACES, "surface", name, params)
+    return _BUILDERS[key](**merged)

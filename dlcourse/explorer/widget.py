@@ -352,8 +352,9 @@ class Explorer:
             self.recompute()
 
     def _reset_start(self) -> None:
-        start = self._surface().default_start
-        (x0, x1), (y0, y1) = self._surface().bounds
+        surface = self._surface()
+        start = surface.default_start
+        (x0, x1), (y0, y1) = surface.bounds
         for slider, value, lo, hi in ((self.start_x, start[0], x0, x1), (self.start_y, start[1], y0, y1)):
             slider.min, slider.max = min(slider.min, lo), max(slider.max, hi)
             slider.value = float(value)
