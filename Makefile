@@ -11,7 +11,7 @@ NBGRADER := cd autograder && PATH="$(BIN):$$PATH" "$(BIN)/python" -m nbgrader
 WEEKS  := $(notdir $(wildcard solutions/week*))
 WEEK   ?= $(WEEKS)
 
-.PHONY: help venv colab-venv lab test lint release collect autograde feedback grades benchmark clean
+.PHONY: help venv colab-venv browser lab test lint release collect autograde feedback grades benchmark clean
 
 help:
 	@echo "make lab        set up .venv if needed, start JupyterLab on notebooks/"
@@ -38,8 +38,8 @@ lab: venv
 lint: venv
 	"$(BIN)/ruff" check .
 
-test: lint colab-venv
-	"$(PY)" -m pytest $(PYTEST_ARGS)
+test: lint colab-venv browser
+	DLCOURSE_REQUIRE_BROWSER=1 "$(PY)" -m pytest $(PYTEST_ARGS)
 	DLCOURSE_COLAB_COMPAT=1 "$(COLAB_VENV)/bin/python" -m pytest -p no:cacheprovider $(PYTEST_ARGS) \
 		tests/test_colab_compat.py tests/test_checks.py tests/test_env_data.py tests/test_graphs_widgets.py \
 		$(wildcard tests/test_viz_*.py) $(wildcard tests/test_explorer_*.py)
@@ -48,10 +48,21 @@ test: lint colab-venv
 $(COLAB_VENV)/.installed: pyproject.toml constraints-colab.txt
 	@test -x "$(COLAB_VENV)/bin/python" || $(PYTHON) -m venv "$(COLAB_VENV)"
 	"$(COLAB_VENV)/bin/python" -m pip install -q --upgrade pip
-	"$(COLAB_VENV)/bin/python" -m pip install -q -c constraints-colab.txt -e . pytest nbclient nbformat ipykernel
+	"$(COLAB_VENV)/bin/python" -m pip install -q -c constraints-colab.txt -e . pytest nbclient nbformat ipykernel \
+		jupyterlab jupyterlab_widgets notebook
 	@touch "$@"
 
 colab-venv: $(COLAB_VENV)/.installed
+
+# Debian's Chromium for the real-browser tests of the widgets (tests/test_browser.py drives it with
+# playwright). Installed with apt-get when missing: as root, or through passwordless sudo.
+browser:
+	@[ -n "$$DLCOURSE_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+		$$SUDO apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null || { \
+		echo "Could not install chromium: run 'apt-get install chromium' as root, or set DLCOURSE_CHROMIUM"; exit 1; }; }
 
 release: venv
 	"$(PY)" -m dlcourse.course stamp

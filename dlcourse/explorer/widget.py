@@ -204,6 +204,10 @@ class Explorer:
             }
             self.racers.append(r)
         self.image = w.Image(format="png", layout=w.Layout(width=f"{width}px", height=f"{height}px"))
+        # Stable hooks for the real-browser tests (and for anyone styling the explorer).
+        self.image.add_class("dlcourse-explorer-image")
+        self.preset.add_class("dlcourse-explorer-preset")
+        self.condition.add_class("dlcourse-explorer-condition")
         self.error = w.HTML(value="")
 
         self._extra_params: dict[str, Any] = {}
@@ -218,12 +222,14 @@ class Explorer:
         self.preset.observe(self._on_preset, names="value")
         self.code_button.on_click(lambda _b: self.show_code())
 
-        rows = [w.HBox([r["name"], r["lr"], r["beta1"], r["beta2"], r["eps"], r["wd"], r["schedule"]])
-                for r in self.racers]
+        # Rows wrap in narrow output areas (Colab, a split JupyterLab) instead of being cut off.
+        wrap = {"flex_flow": "row wrap"}
+        rows = [w.HBox([r["name"], r["lr"], r["beta1"], r["beta2"], r["eps"], r["wd"], r["schedule"]],
+                       layout=w.Layout(**wrap)) for r in self.racers]
         self.widget = w.VBox([
-            w.HBox([self.preset, self.code_button]), self.notice,
-            w.HBox([self.surface, self.condition, self.angle, self.seed]),
-            w.HBox([self.start_x, self.start_y, self.steps, self.noise]),
+            w.HBox([self.preset, self.code_button], layout=w.Layout(**wrap)), self.notice,
+            w.HBox([self.surface, self.condition, self.angle, self.seed], layout=w.Layout(**wrap)),
+            w.HBox([self.start_x, self.start_y, self.steps, self.noise], layout=w.Layout(**wrap)),
             *rows, self.scrub, self.image, self.error, self.code,
         ])
         if preset is not None:

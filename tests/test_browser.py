@@ -1,0 +1,164 @@
+"""The explorer in a real browser: JupyterLab in headless Chromium runs the explorer's notebook,
+a control is changed, and the drawn image changes.
+
+Two front ends: JupyterLab 4 with ipywidgets 8 (the main environment) and JupyterLab 3.6 with
+ipywidgets 7.7 (the Colab-like environment, `.venv-colab`). `make test` installs Chromium and both
+environments and sets DLCOURSE_REQUIRE_BROWSER=1, so that a missing piece fails instead of skipping.
+Screenshots of every stage are kept under benchmarks/results/browser/ for a human look.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "solutions" / "week2_optimizers" / "01_gradient_descent.ipynb"
+SHOTS = ROOT / "benchmarks" / "results" / "browser"
+REQUIRED = os.environ.get("DLCOURSE_REQUIRE_BROWSER") == "1"
+CHROMIUM = os.environ.get("DLCOURSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+FRONT_ENDS = {
+    "lab4-ipywidgets8": (ROOT / ".venv", "8."),
+    "lab3-ipywidgets7.7": (ROOT / ".venv-colab", "7.7."),
+}
+
+
+def _missing(what: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{what} (`make test` should have installed it; see the Makefile's `browser` target)")
+    pytest.skip(what)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _notebook_copy(folder: Path) -> Path:
+    """The explorer's notebook, with a first cell that prints the kernel's ipywidgets version."""
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell('import ipywidgets\nprint("ipywidgets", ipywidgets.__version__)'))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    path = folder / NOTEBOOK.name
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def lab(request, tmp_path):
+    """Start JupyterLab from one environment on a free port; yield its URL; stop it."""
+    venv, _ = FRONT_ENDS[request.param]
+    if not (venv / "bin" / "jupyter-lab").exists():
+        _missing(f"no JupyterLab in {venv.name}")
+    if not NOTEBOOK.exists():
+        _missing(f"{NOTEBOOK.relative_to(ROOT)} does not exist")
+    port, token = _free_port(), "dlcourse-browser-test"
+    nb = _notebook_copy(tmp_path)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    log = (tmp_path / "lab.log").open("w")
+    server = subprocess.Popen(
+        [str(venv / "bin" / "jupyter-lab"), "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield f"http://127.0.0.1:{port}/lab/tree/{nb.name}?token={token}", tmp_path / "lab.log"
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.mark.parametrize("lab", list(FRONT_ENDS), indirect=True)
+def test_explorer_redraws_in_a_real_browser(lab, request):
+    if CHROMIUM is None:
+        _missing("Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("playwright is not installed")
+    url, server_log = lab
+    front_end = request.node.callspec.id
+    _, version_prefix = FRONT_ENDS[front_end]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+
+    def shot(page, stage: str) -> None:
+        timings[stage] = round(time.monotonic() - t0, 1)
+        page.screenshot(path=str(SHOTS / f"{front_end}-{stage}.png"))
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # the server takes a few seconds to listen
+                try:
+                    page.goto(url, timeout=30_000)
+                    break
+                except sync_api.Error:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            page.wait_for_selector("text=/\\| Idle/", timeout=120_000)  # the kernel is up
+            shot(page, "1-opened")
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            image = page.locator(".dlcourse-explorer-image").first
+            image.wait_for(state="visible", timeout=240_000)
+            page.wait_for_function(
+                "() => { const i = document.querySelector('.dlcourse-explorer-image');"
+                " return i && i.src.startsWith('blob:') || (i && i.src.length > 1000); }", timeout=60_000)
+            image.scroll_into_view_if_needed()
+            shot(page, "2-explorer-drawn")
+            box = image.bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 150, f"explorer image is not visible: {box}"
+
+            # The first cell printed the kernel's ipywidgets version (JupyterLab 4 renders only the cells in view).
+            page.evaluate("() => document.querySelectorAll('.jp-WindowedPanel-outer, .jp-NotebookPanel-notebook')"
+                          ".forEach(e => { e.scrollTop = 0; })")
+            version = page.get_by_text(re.compile(r"^ipywidgets \d+\.\d+")).first
+            version.wait_for(timeout=30_000)
+            found = version.inner_text().split()[1]
+            assert found.startswith(version_prefix), f"{front_end}: the kernel runs ipywidgets {found}"
+            image.scroll_into_view_if_needed()
+
+            before = image.get_attribute("src")
+            preset = page.locator(".dlcourse-explorer-preset select").first
+            preset.select_option(label="momentum ripples vs critical damping")
+            page.wait_for_function(
+                "before => document.querySelector('.dlcourse-explorer-image').src !== before", arg=before,
+                timeout=30_000)
+            notice = page.locator("text=/critically damped/").first
+            notice.wait_for(timeout=10_000)
+            image.scroll_into_view_if_needed()
+            shot(page, "3-after-preset")
+
+            tracebacks = page.locator(".jp-OutputArea-output:has-text('Traceback')").count()
+            assert tracebacks == 0, f"{front_end}: {tracebacks} outputs show a traceback (see {SHOTS})"
+        except Exception:
+            page.screenshot(path=str(SHOTS / f"{front_end}-failure.png"))
+            tail = server_log.read_text()[-3000:] if server_log.exists() else ""
+            print(f"JupyterLab log (tail):\n{tail}")
+            raise
+        finally:
+            browser.close()
+    (SHOTS / f"{front_end}-timings.json").write_text(json.dumps(timings, indent=1))
