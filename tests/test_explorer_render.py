@@ -24,9 +24,9 @@ def test_race_draws_trajectories_divergence_and_step_arrows():
     fig = plot_race(surf, runs, step=5, labels=["GD optimal", "GD too large", "momentum"])
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     contour_ax, loss_ax, lr_ax = fig.axes
-    red_x = [ln for ln in contour_ax.lines if ln.get_marker() == "x"]
+    red_x = [ln for ln in contour_ax.lines if ln.get_marker() == "x" and ln.get_visible()]
     assert len(red_x) == 1  # only the divergent run is marked
-    assert any("diverged at step" in t.get_text() for t in loss_ax.get_legend().get_texts())
+    assert any("diverged at step" in t.get_text() for t in contour_ax.get_legend().get_texts())
     arrows = [t for t in contour_ax.texts if t.__class__.__name__ == "Annotation"]
     assert len(arrows) >= 6  # gradient, velocity and actual step of each run at step 5
     assert len(lr_ax.lines) >= 6
@@ -44,3 +44,40 @@ def test_contour_grid_is_cached_per_surface_parameters():
     assert contour_grid(make_surface("quadratic", condition_number=10), resolution=30) is a
     b = contour_grid(make_surface("quadratic", condition_number=100), resolution=30)
     assert b is not a and not np.array_equal(a[2], b[2])
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def test_kept_figure_renderer_draws_what_plot_race_draws():
+    from dlcourse.explorer.render import RaceRenderer
+
+    surf = make_surface("rosenbrock")
+    runs = [run(surf, {"name": "adam", "lr": 0.05}, n_steps=300), run(surf, {"name": "sgd", "lr": 2e-3}, n_steps=300)]
+    renderer = RaceRenderer(dpi=80)
+    fast = _pixels(renderer.png(surf, runs, step=20, labels=["adam", "sgd"]))
+    slow = _pixels(figure_to_png(plot_race(surf, runs, step=20, labels=["adam", "sgd"]), dpi=80))
+    assert fast.shape == slow.shape
+    assert np.mean(np.abs(fast - slow) > 8) < 0.002  # the same picture (up to anti-aliasing)
+
+
+def test_kept_figure_renderer_updates_and_rebuilds_only_for_a_new_surface():
+    from dlcourse.explorer.render import RaceRenderer
+
+    surf = make_surface("quadratic", condition_number=10)
+    renderer = RaceRenderer(dpi=50)
+    four = [run(surf, {"name": name, "lr": 0.1}, n_steps=100) for name in ("sgd", "momentum", "adam", "rmsprop")]
+    a = renderer.png(surf, four, step=3)
+    b = renderer.png(surf, four[:1], step=3)  # three racers switched off: their lines disappear
+    assert renderer.builds == 1 and a != b
+    visible = [ln for ln in renderer.axes[0].lines if ln.get_visible() and ln.get_linestyle() == "-"]
+    assert len(visible) == 1
+    assert renderer.png(surf, four, step=3) == a  # back to the same picture
+    renderer.png(make_surface("quadratic", condition_number=100), four, step=3)
+    assert renderer.builds == 2
+    assert _pixels(renderer.png(surf, [], step=None)).shape == _pixels(a).shape  # nothing to race: contours only

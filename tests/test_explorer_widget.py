@@ -90,3 +90,27 @@ def test_hyperparameter_mapping():
     assert hyperparams_for("rmsprop", 0.1, 0.8, 0.9, 1e-6, 0.0)["alpha"] == 0.9
     assert hyperparams_for("momentum", 0.1, 0.8, 0.9, 1e-6, 0.0)["momentum"] == 0.8
     assert "momentum" not in hyperparams_for("sgd", 0.1, 0.8, 0.9, 1e-6, 0.0)
+
+
+def test_a_racer_control_reruns_only_that_racer():
+    from dlcourse.explorer.widget import Explorer
+
+    ex = Explorer(preset="momentum ripples vs critical damping")
+    before = ex.run_count
+    ex.racers[1]["lr"].value = 0.5
+    assert ex.run_count == before + 1 and ex.last_error is None
+    ex.condition.value = 50.0  # the surface changed: every racer reruns
+    assert ex.run_count == before + 1 + 3
+    drawn = ex.image.value
+    ex.scrub.value = 10  # only the arrows move: no run at all
+    assert ex.run_count == before + 4 and ex.image.value != drawn
+
+
+def test_legend_is_html_and_marks_divergence():
+    from dlcourse.explorer.widget import Explorer
+
+    ex = Explorer(preset="GD: optimal lr vs just above 2/λmax")
+    assert "1: sgd" in ex.legend.value and "2: sgd" in ex.legend.value
+    assert ex.legend.value.count("diverged at step") == 1  # only the lr above 2/λmax diverges
+    ex.racers[1]["name"].value = "off"
+    assert "diverged" not in ex.legend.value and "2: sgd" not in ex.legend.value

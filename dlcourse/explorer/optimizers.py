@@ -274,8 +274,9 @@ class Optimizer:
         ``lr`` overrides the configured learning rate for this step (a schedule's value); like torch's
         ``group["lr"]`` it also scales AdamW's decoupled weight decay. Inputs are never mutated.
         """
-        p = np.array(params, dtype=np.float64)
-        g = np.array(grad, dtype=np.float64)
+        # No copies needed: the update rules never write into an array, they make new ones.
+        p = np.asarray(params, dtype=np.float64)
+        g = np.asarray(grad, dtype=np.float64)
         if p.shape != g.shape:
             raise ValueError(f"params and grad shapes differ: {p.shape} vs {g.shape}")
         lr = self.lr if lr is None else float(lr)
@@ -284,7 +285,7 @@ class Optimizer:
         hp = self.hyperparams
         if hp["maximize"]:
             g = -g
-        s = {k: np.array(v, copy=True) for k, v in state.items()}
+        s = dict(state)  # a new dict of the same (never mutated) arrays: the caller's state stays as it was
         s["t"] = s["t"] + 1
         start = p
         if hp["weight_decay"] != 0:
@@ -295,10 +296,10 @@ class Optimizer:
         new, s, velocity, second, eff, direction = _RULES[self.name](p, g, s, lr, hp)
         diag = {
             "step": new - start,
-            "velocity": None if velocity is None else velocity.copy(),
-            "second_moment": None if second is None else second.copy(),
-            "effective_lr": np.broadcast_to(np.asarray(eff, dtype=np.float64), new.shape).copy(),
-            "direction": np.array(direction, copy=True),
+            "velocity": velocity,
+            "second_moment": second,
+            "effective_lr": eff if np.shape(eff) == new.shape else np.full(new.shape, eff, dtype=np.float64),
+            "direction": direction,
             "lr": lr,
         }
         return new, s, diag

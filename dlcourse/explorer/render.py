@@ -7,6 +7,7 @@ render it to PNG and tests can inspect it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -17,6 +18,7 @@ from dlcourse.explorer.run import Trajectory
 from dlcourse.explorer.surfaces import Surface
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+RACE_FIGSIZE = (13.5, 4.2)  # inches; the widget draws at 80 dpi
 _FLOOR = 1e-16  # losses are drawn as f - f_min on a log axis: keep exact zeros visible
 
 
@@ -56,10 +58,93 @@ def draw_contours(ax: Axes, surface: Surface, resolution: int = 160, n_levels: i
     ax.set_aspect("equal", adjustable="box")
 
 
-def _arrow(ax: Axes, origin: np.ndarray, vec: np.ndarray, color: str, style: str) -> None:
-    if np.all(np.isfinite(vec)) and np.any(vec != 0):
-        ax.annotate("", xy=origin + vec, xytext=origin,
-                    arrowprops=dict(arrowstyle="->", color=color, lw=1.6, linestyle=style), zorder=6)
+_TITLES = ("loss − optimum", "learning rate (dashed) and |actual step| (solid)")
+
+
+def _race_layout(fig: Figure, surface: Surface, resolution: int) -> tuple[Axes, Axes, Axes]:
+    """The parts of a race figure that depend only on the surface: axes, contours, titles, scales."""
+    ax_c, ax_l, ax_r = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
+    # A fixed layout: matplotlib's constrained layout would double the time of every redraw.
+    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.22)
+    draw_contours(ax_c, surface, resolution)
+    # Titles and axis labels as plain text, no minor ticks: matplotlib's title and label placement
+    # and minor log ticks were most of the time of every redraw.
+    for ax, title in ((ax_c, surface.name), (ax_l, _TITLES[0]), (ax_r, _TITLES[1])):
+        ax.text(0.5, 1.02, title, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+    for ax in (ax_l, ax_r):
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.text(0.5, -0.1, "step", transform=ax.transAxes, ha="center", va="top", fontsize=10)
+        ax.grid(alpha=0.3)
+    return ax_c, ax_l, ax_r
+
+
+class _RaceArtists:
+    """The artists that show the runs, kept between frames: lines are updated with ``set_data``
+    (creating them is the slow part of a redraw); arrows, step markers and the legend are remade."""
+
+    def __init__(self, axes: tuple[Axes, Axes, Axes], legend: bool = True) -> None:
+        self.axes, self.legend = axes, legend
+        self.slots: list[dict[str, Any]] = []
+        self.extra: list[Any] = []
+
+    def _slot(self, k: int) -> dict[str, Any]:
+        while len(self.slots) <= k:
+            ax_c, ax_l, ax_r = self.axes
+            color = COLORS[len(self.slots) % len(COLORS)]
+            self.slots.append({
+                "path": ax_c.plot([], [], "-", color=color, lw=1.4, zorder=4)[0],
+                "start": ax_c.plot([], [], "o", color=color, mec="k", ms=6, zorder=5)[0],
+                "cross": ax_c.plot([], [], "x", color="red", ms=12, mew=3, zorder=7)[0],
+                "loss": ax_l.plot([], [], color=color)[0],
+                "lr": ax_r.plot([], [], "--", color=color, lw=1.0)[0],
+                "step": ax_r.plot([], [], "-", color=color, lw=1.2)[0],
+            })
+        return self.slots[k]
+
+    def update(self, surface: Surface, trajectories: Sequence[Trajectory], step: int | None,
+               labels: Sequence[str]) -> list[Any]:
+        """Show these runs; returns the artists of the contour panel (drawn over its background)."""
+        ax_c, ax_l, ax_r = self.axes
+        for artist in self.extra:
+            artist.remove()
+        self.extra = []
+        for k in range(max(len(trajectories), len(self.slots))):
+            slot = self._slot(k)
+            if k >= len(trajectories):
+                for line in slot.values():
+                    line.set_visible(False)
+                continue
+            traj, pts = trajectories[k], trajectories[k].points
+            t = np.arange(traj.n_taken)
+            label = labels[k] + (f" (diverged at step {traj.diverged_at})" if traj.diverged else "")
+            slot["path"].set_data(pts[:, 0], pts[:, 1])
+            slot["path"].set_label(label)
+            slot["start"].set_data(pts[:1, 0], pts[:1, 1])
+            slot["cross"].set_data(pts[-1:, 0], pts[-1:, 1])
+            slot["loss"].set_data(np.arange(len(traj.losses)), np.maximum(traj.losses - surface.f_min, _FLOOR))
+            slot["lr"].set_data(t, traj.lrs)
+            slot["step"].set_data(t, np.maximum(np.linalg.norm(traj.steps, axis=1), _FLOOR))
+            for name, line in slot.items():
+                line.set_visible(name != "cross" or traj.diverged)
+            if step is not None and 0 <= step < traj.n_taken:
+                origin = traj.points[step]
+                for vec, style in ((-traj.lrs[step] * traj.grads[step], "solid"),
+                                   (-traj.lrs[step] * traj.velocity[step], "dashed"), (traj.steps[step], "dotted")):
+                    if np.all(np.isfinite(vec)) and np.any(vec != 0):
+                        self.extra.append(ax_c.annotate("", xy=origin + vec, xytext=origin, zorder=6, arrowprops=dict(
+                            arrowstyle="->", color=slot["path"].get_color(), lw=1.6, linestyle=style)))
+        if step is not None:
+            self.extra += [ax.axvline(step, color="0.5", lw=0.8) for ax in (ax_l, ax_r)]
+        if trajectories and self.legend:
+            # One legend (on the contours): the step panels use the same colours.
+            self.extra.append(ax_c.legend(handles=[s["path"] for s in self.slots[:len(trajectories)]],
+                                          fontsize=8, loc="upper right"))
+        for ax in (ax_l, ax_r):
+            ax.relim(visible_only=True)
+            ax.autoscale_view()
+        on_c = [line for s in self.slots for key, line in s.items() if key in ("path", "start", "cross")]
+        return on_c + [a for a in self.extra if a.axes is ax_c]
 
 
 def plot_race(
@@ -73,45 +158,86 @@ def plot_race(
 
     With ``step``, each trajectory shows at that step its negative gradient scaled by the lr
     (solid), its velocity scaled by the lr (dashed) and the actual step (dotted) as arrows. A
-    divergent run ends with a red ×, where it left the finite world.
+    divergent run ends with a red ×, where it left the finite world, and its legend entry says
+    at which step.
     """
     labels = list(labels) if labels is not None else [t.optimizer for t in trajectories]
-    fig = Figure(figsize=(13.5, 4.2))
-    ax_c, ax_l, ax_r = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
-    # A fixed layout: matplotlib's constrained layout would double the time of every redraw.
-    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.22)
-    draw_contours(ax_c, surface, resolution)
-    for k, (traj, label) in enumerate(zip(trajectories, labels)):
-        color = COLORS[k % len(COLORS)]
-        pts = traj.points
-        ax_c.plot(pts[:, 0], pts[:, 1], "-", color=color, lw=1.4, label=label, zorder=4)
-        ax_c.plot(pts[0, 0], pts[0, 1], "o", color=color, mec="k", ms=6, zorder=5)
-        if traj.diverged:
-            ax_c.plot(pts[-1, 0], pts[-1, 1], "x", color="red", ms=12, mew=3, zorder=7)
-        steps_axis = np.arange(len(traj.losses))
-        ax_l.semilogy(steps_axis, np.maximum(traj.losses - surface.f_min, _FLOOR), color=color,
-                      label=label + (f" (diverged at step {traj.diverged_at})" if traj.diverged else ""))
-        if traj.n_taken:
-            t = np.arange(traj.n_taken)
-            ax_r.semilogy(t, traj.lrs, "--", color=color, lw=1.0)
-            ax_r.semilogy(t, np.maximum(np.linalg.norm(traj.steps, axis=1), _FLOOR), "-", color=color, lw=1.2)
-        if step is not None and 0 <= step < traj.n_taken:
-            origin = traj.points[step]
-            _arrow(ax_c, origin, -traj.lrs[step] * traj.grads[step], color, "solid")
-            _arrow(ax_c, origin, -traj.lrs[step] * traj.velocity[step], color, "dashed")
-            _arrow(ax_c, origin, traj.steps[step], color, "dotted")
-    if step is not None:
-        for ax in (ax_l, ax_r):
-            ax.axvline(step, color="0.5", lw=0.8)
-    # Titles as plain text and no minor ticks: matplotlib's title placement and minor log ticks
-    # were most of the time of every redraw.
-    for ax, title in ((ax_c, surface.name), (ax_l, "loss − optimum"),
-                      (ax_r, "learning rate (dashed) and |actual step| (solid)")):
-        ax.text(0.5, 1.02, title, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
-    ax_c.legend(fontsize=8, loc="upper right")
-    ax_l.legend(fontsize=7)
-    for ax in (ax_l, ax_r):
-        ax.set_xlabel("step")
-        ax.yaxis.set_minor_locator(NullLocator())
-        ax.grid(alpha=0.3)
+    fig = Figure(figsize=RACE_FIGSIZE)
+    _RaceArtists(_race_layout(fig, surface, resolution)).update(surface, trajectories, step, labels)
     return fig
+
+
+class RaceRenderer:
+    """Draws race figures to PNG fast enough for a slider: one kept figure per surface.
+
+    The contour panel (contours, ticks, titles) is drawn once per surface and kept as a pixel
+    background; each frame restores it, draws the runs on top, redraws the two step panels (their
+    axes rescale) and encodes the pixels. The picture is the one :func:`plot_race` makes; with
+    ``legend=False`` it has no legend (the widget shows its legend as HTML, which costs no drawing).
+    """
+
+    def __init__(self, dpi: int = 80, resolution: int = 160, compress_level: int = 1, legend: bool = True) -> None:
+        self.dpi, self.resolution, self.compress_level, self.legend = dpi, resolution, compress_level, legend
+        self._key: tuple | None = None
+        self.builds = 0
+
+    def _build(self, surface: Surface, key: tuple) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.fig = Figure(figsize=RACE_FIGSIZE, dpi=self.dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.axes = _race_layout(self.fig, surface, self.resolution)
+        for ax in self.axes[1:]:
+            ax.set_visible(False)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        for ax in self.axes[1:]:
+            ax.set_visible(True)
+        self._artists = _RaceArtists(self.axes, legend=self.legend)
+        self._key = key
+        self.builds += 1
+
+    def figure(self, surface: Surface, trajectories: Sequence[Trajectory], step: int | None = None,
+               labels: Sequence[str] | None = None) -> Figure:
+        """Update the kept figure for these runs and return it (drawn: its pixels are current)."""
+        key = (surface.name, repr(sorted(surface.params.items())), surface.bounds)
+        if key != self._key:
+            self._build(surface, key)
+        labels = list(labels) if labels is not None else [t.optimizer for t in trajectories]
+        on_c = self._artists.update(surface, trajectories, step, labels)
+        renderer = self.canvas.get_renderer()
+        self.canvas.restore_region(self._background)
+        for ax in self.axes[1:]:
+            ax.draw(renderer)
+        for artist in sorted(on_c, key=lambda a: a.get_zorder()):
+            if artist.get_visible():
+                artist.draw(renderer)
+        return self.fig
+
+    def png(self, surface: Surface, trajectories: Sequence[Trajectory], step: int | None = None,
+            labels: Sequence[str] | None = None) -> bytes:
+        """The race as PNG bytes."""
+        import io
+
+        from PIL import Image
+
+        self.figure(surface, trajectories, step, labels)
+        width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.convert("RGB").save(buf, format="PNG", compress_level=self.compress_level)
+        return buf.getvalue()
+
+
+def legend_html(trajectories: Sequence[Trajectory], labels: Sequence[str]) -> str:
+    """The race's legend as one line of HTML, in the colours of the figure's lines."""
+    import html
+
+    items = []
+    for k, (traj, label) in enumerate(zip(trajectories, labels)):
+        diverged = (f" <span style='color:#b00020'>✗ diverged at step {traj.diverged_at}</span>"
+                    if traj.diverged else "")
+        color = COLORS[k % len(COLORS)]
+        items.append(f"<span style='white-space:nowrap;margin-right:1.2em'><span style='color:{color};"
+                     f"font-weight:bold'>━━</span> {html.escape(label)}{diverged}</span>")
+    return "<div style='font-size:12px;line-height:1.6'>" + ("".join(items) or "no optimizer in the race") + "</div>"

@@ -7,6 +7,7 @@ says where, so a plot can mark it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,26 @@ def _vec(x: Any) -> np.ndarray:
     return np.broadcast_to(arr, (2,)).copy() if arr.size in (1, 2) else np.full(2, np.nan)
 
 
+def _optimizer(optimizer: Any) -> Any:
+    if isinstance(optimizer, str):
+        return make_optimizer(optimizer)
+    if isinstance(optimizer, dict):
+        spec = dict(optimizer)
+        return make_optimizer(spec.pop("name"), **spec)
+    return optimizer
+
+
+def _schedule(schedule: Any, base_lr: float) -> Any:
+    if schedule is None:
+        return make_schedule("constant", base_lr)
+    if isinstance(schedule, str):
+        return make_schedule(schedule, base_lr)
+    if isinstance(schedule, dict):
+        spec = dict(schedule)
+        return make_schedule(spec.pop("name"), base_lr, **spec)
+    return schedule
+
+
 def run(
     surface: Surface | str,
     optimizer: Any,
@@ -75,48 +96,72 @@ def run(
     ``{"name": ..., **params}`` or a schedule object; it gives the lr of each step. ``noise`` adds
     Gaussian noise of that standard deviation to every gradient, from a generator seeded by ``seed``.
     """
+    return run_race(surface, [optimizer], n_steps, start, [schedule], noise, seed, max_loss)[0]
+
+
+def run_race(
+    surface: Surface | str,
+    optimizers: Sequence[Any],
+    n_steps: int = 100,
+    start: Any = None,
+    schedules: Sequence[Any] | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+    max_loss: float = 1e10,
+) -> list[Trajectory]:
+    """:func:`run` for several optimizers at once, in lockstep from the same start.
+
+    Each step evaluates the gradient at all racers' points in one vectorized call (the logistic
+    surface's gradient is a pass over its data set, so this is what makes a four-way race fast).
+    Every racer gets the same gradient noise, as separate :func:`run` calls with one seed would.
+    The trajectories equal those of separate runs.
+    """
     if n_steps < 0:
         raise ValueError(f"n_steps must be >= 0, got {n_steps}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
+    schedules = [None] * len(optimizers) if schedules is None else list(schedules)
+    if len(schedules) != len(optimizers):
+        raise ValueError(f"{len(optimizers)} optimizers but {len(schedules)} schedules")
     surf = make_surface(surface) if isinstance(surface, str) else surface
-    if isinstance(optimizer, str):
-        opt = make_optimizer(optimizer)
-    elif isinstance(optimizer, dict):
-        spec = dict(optimizer)
-        opt = make_optimizer(spec.pop("name"), **spec)
-    else:
-        opt = optimizer
-    base_lr = float(opt.lr)
-    if schedule is None:
-        sched = make_schedule("constant", base_lr)
-    elif isinstance(schedule, str):
-        sched = make_schedule(schedule, base_lr)
-    elif isinstance(schedule, dict):
-        spec = dict(schedule)
-        sched = make_schedule(spec.pop("name"), base_lr, **spec)
-    else:
-        sched = schedule
-    p = np.array(surf.default_start if start is None else start, dtype=np.float64).reshape(2)
-    rng = np.random.default_rng(seed)
-    schedule_lrs = sched.lrs(n_steps)  # one pass: lr_at(t) replays the recursion from 0
-    noise_draws = noise * rng.standard_normal((n_steps, 2)) if noise else None
-    state = opt.init(p)
-    points, grads, diags = [p], [], []
+    opts = [_optimizer(o) for o in optimizers]
+    lrs = [_schedule(sc, float(o.lr)).lrs(n_steps) for o, sc in zip(opts, schedules)]  # one pass each
+    p0 = np.array(surf.default_start if start is None else start, dtype=np.float64).reshape(2)
+    noise_draws = noise * np.random.default_rng(seed).standard_normal((n_steps, 2)) if noise else None
+    k = len(opts)
+    states = [o.init(p0) for o in opts]
+    points: list[list[np.ndarray]] = [[p0] for _ in range(k)]
+    grads: list[list[np.ndarray]] = [[] for _ in range(k)]
+    diags: list[list[dict[str, Any]]] = [[] for _ in range(k)]
+    active = list(range(k))
+    current = np.tile(p0, (k, 1))
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(n_steps):
-            g = surf.grad(p)
-            if noise_draws is not None:
-                g = g + noise_draws[t]
-            new_p, state, diag = opt.step(p, g, state, lr=float(schedule_lrs[t]))
-            if not np.isfinite(new_p).all():
+            if not active:
                 break
-            points.append(new_p)
-            grads.append(g)
-            diags.append(diag)
-            p = new_p
-        # Losses in one vectorized call; the run ends before the first step whose loss is not
-        # finite or exceeds max_loss (parameters that overflowed ended the loop above).
+            G = surf.grad(current[active])
+            if noise_draws is not None:
+                G = G + noise_draws[t]
+            still = []
+            for row, i in enumerate(active):
+                g = G[row]
+                # points[i][-1] is never written to (a learner's optimizer may keep a reference to it)
+                new_p, states[i], diag = opts[i].step(points[i][-1], g, states[i], lr=float(lrs[i][t]))
+                if not np.isfinite(new_p).all():
+                    continue
+                points[i].append(new_p)
+                grads[i].append(g)
+                diags[i].append(diag)
+                current[i] = new_p
+                still.append(i)
+            active = still
+    return [_trajectory(surf, opts[i], points[i], grads[i], diags[i], lrs[i], n_steps, max_loss) for i in range(k)]
+
+
+def _trajectory(surf: Surface, opt: Any, points: list, grads: list, diags: list, schedule_lrs: np.ndarray,
+                n_steps: int, max_loss: float) -> Trajectory:
+    """Cut a run at its first non-finite (or too large) loss and gather its diagnostics."""
+    with np.errstate(over="ignore", invalid="ignore"):
         pts = np.array(points)
         losses = np.asarray(surf.f(pts), dtype=np.float64)
     bad = ~np.isfinite(losses) | (losses > max_loss)
@@ -131,6 +176,8 @@ def run(
         values = [d.get(key) for d in diags]
         if all(v is None for v in values):
             return np.full((len(values), 2), np.nan)
+        if all(isinstance(v, np.ndarray) and v.shape == (2,) for v in values):
+            return np.array(values, dtype=np.float64).reshape(len(values), 2)
         return np.array([_vec(v) for v in values]).reshape(len(values), 2)
 
     return Trajectory(

@@ -22,11 +22,10 @@ from typing import Any
 import numpy as np
 
 from dlcourse.explorer.optimizers import OPTIMIZERS, make_optimizer, to_torch_code
-from dlcourse.explorer.render import plot_race
-from dlcourse.explorer.run import Trajectory, run
+from dlcourse.explorer.render import RaceRenderer, legend_html
+from dlcourse.explorer.run import Trajectory, run_race
 from dlcourse.explorer.schedules import make_schedule, schedule_names
 from dlcourse.explorer.surfaces import make_surface, surface_names
-from dlcourse.widgets import figure_to_png
 
 N_RACERS = 4
 
@@ -160,6 +159,9 @@ class Explorer:
         self.labels: list[str] = []
         self.last_error: str | None = None
         self.draw_count = 0
+        self.run_count = 0
+        self._run_cache: dict[Any, Trajectory] = {}
+        self._renderer = RaceRenderer(dpi=80, legend=False)  # the legend is HTML, above the image
         self._hold = False
         style = {"description_width": "70px"}
         lay = w.Layout(width="250px")
@@ -209,6 +211,7 @@ class Explorer:
         self.preset.add_class("dlcourse-explorer-preset")
         self.condition.add_class("dlcourse-explorer-condition")
         self.error = w.HTML(value="")
+        self.legend = w.HTML(value="", layout=w.Layout(min_height="22px"))
 
         self._extra_params: dict[str, Any] = {}
         self.surface.observe(self._on_surface, names="value")
@@ -230,7 +233,7 @@ class Explorer:
             w.HBox([self.preset, self.code_button], layout=w.Layout(**wrap)), self.notice,
             w.HBox([self.surface, self.condition, self.angle, self.seed], layout=w.Layout(**wrap)),
             w.HBox([self.start_x, self.start_y, self.steps, self.noise], layout=w.Layout(**wrap)),
-            *rows, self.scrub, self.image, self.error, self.code,
+            *rows, self.scrub, self.legend, self.image, self.error, self.code,
         ])
         if preset is not None:
             self.preset.value = preset  # fires _on_preset, which computes and draws
@@ -262,19 +265,36 @@ class Explorer:
             surface = self._surface()
             n = int(self.steps.value)
             self.runs, self.labels, self._surface_obj = [], [], surface
-            for k, r in enumerate(self.racers):
-                if r["name"].value == "off":
-                    continue
+            shared = (surface.name, repr(sorted(surface.params.items())), n, self.start_x.value, self.start_y.value,
+                      float(self.noise.value), int(self.seed.value))
+            cache, self._run_cache = self._run_cache, {}
+            active = [(k, r) for k, r in enumerate(self.racers) if r["name"].value != "off"]
+            keys, todo = [], []
+            for k, r in active:
                 opt = self._optimizer(r)
+                # A racer whose settings did not change keeps its run (a learner's optimizer always reruns).
+                key = None if r["name"].value in self.custom else (shared, opt.name, repr(opt.hyperparams),
+                                                                    r["schedule"].value)
+                keys.append(key)
+                if key is None or key not in cache:
+                    todo.append((k, opt, make_schedule(r["schedule"].value, float(opt.lr),
+                                                       **schedule_params(r["schedule"].value, n))))
+            fresh = dict(zip([k for k, _, _ in todo], run_race(
+                surface, [opt for _, opt, _ in todo], n_steps=n, start=(self.start_x.value, self.start_y.value),
+                schedules=[sched for _, _, sched in todo], noise=float(self.noise.value), seed=int(self.seed.value))))
+            self.run_count += len(todo)
+            for (k, r), key in zip(active, keys):
+                traj = fresh[k] if k in fresh else cache[key]
+                if key is not None:
+                    self._run_cache[key] = traj
+                self.runs.append(traj)
                 sched_name = r["schedule"].value
-                sched = make_schedule(sched_name, float(opt.lr), **schedule_params(sched_name, n))
-                self.runs.append(run(surface, opt, n_steps=n, start=(self.start_x.value, self.start_y.value),
-                                     schedule=sched, noise=float(self.noise.value), seed=int(self.seed.value)))
                 with_beta = r["name"].value in ("momentum", "nesterov", "adam", "adamw")
                 beta = f" β1={r['beta1'].value:.3g}" if with_beta else ""
                 decay = f" wd={r['wd'].value:.2g}" if r["wd"].value else ""
                 self.labels.append(f"{k + 1}: {r['name'].value} lr={r['lr'].value:.2g}{beta}{decay}"
                                    + ("" if sched_name == "constant" else f" {sched_name}"))
+            self.legend.value = legend_html(self.runs, self.labels)
             self._hold, old = True, self._hold
             self.scrub.max = max(0, n - 1)
             self._hold = old
@@ -284,8 +304,8 @@ class Explorer:
 
     def redraw(self) -> None:
         try:
-            fig = plot_race(self._surface_obj, self.runs, step=int(self.scrub.value), labels=self.labels)
-            self.image.value = figure_to_png(fig, dpi=80)
+            self.image.value = self._renderer.png(self._surface_obj, self.runs, step=int(self.scrub.value),
+                                                  labels=self.labels)
             self.draw_count += 1
             self.last_error = None
             self.error.value = ""
