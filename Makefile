@@ -21,7 +21,7 @@ help:
 	@echo "make autograde  grade autograder/submitted/<student>/<week>/ (WEEK=... to pick weeks)"
 	@echo "make feedback   write feedback HTML to autograder/feedback/"
 	@echo "make grades     write autograder/grades.csv"
-	@echo "make benchmark  print notebook and grading times"
+	@echo "make benchmark  print the explorer's latency, notebook and grading times"
 
 # The environment: created when missing, reinstalled when the package's requirements change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -82,6 +82,7 @@ grades: venv
 	@echo "wrote autograder/grades.csv"
 
 benchmark: venv
+	"$(PY)" benchmarks/explorer_latency.py
 	"$(PY)" benchmarks/notebook_times.py
 
 clean:

@@ -114,3 +114,27 @@ def test_legend_is_html_and_marks_divergence():
     assert ex.legend.value.count("diverged at step") == 1  # only the lr above 2/λmax diverges
     ex.racers[1]["name"].value = "off"
     assert "diverged" not in ex.legend.value and "2: sgd" not in ex.legend.value
+
+
+def test_set_racers_from_code_computes_once_and_checks_its_input():
+    from dlcourse.explorer.widget import Explorer
+
+    def my_sgd(params, grad, state, lr):
+        return params - lr * grad, state
+
+    ex = Explorer(preset=None, custom={"mine": my_sgd})
+    drawn = ex.draw_count
+    ex.set_racers([{"name": "mine", "lr": 1e-3}, {"name": "sgd", "lr": 1e-3}, {"name": "adam", "betas": (0.8, 0.99)}],
+                  surface="rosenbrock", steps=300)
+    assert ex.draw_count == drawn + 1 and ex.last_error is None
+    assert [t.optimizer for t in ex.runs] == ["mine", "sgd", "adam"] and ex.runs[0].n_taken == 300
+    assert np.array_equal(ex.runs[0].points, ex.runs[1].points)  # the learner's SGD is torch's SGD
+    assert ex.racers[2]["beta1"].value == 0.8 and ex.racers[3]["name"].value == "off"
+    from dlcourse.explorer.surfaces import make_surface
+
+    assert tuple(ex.runs[0].points[0]) == tuple(make_surface("rosenbrock").default_start)
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        ex.set_racers([{"name": "adamm"}])
+    with pytest.raises(ValueError, match="unknown settings"):
+        ex.set_racers([{"name": "adam", "learning_rate": 0.1}])
+    assert ex.draw_count == drawn + 1 and ex.racers[0]["name"].value == "mine"  # nothing changed

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import html
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -417,6 +418,72 @@ class Explorer:
         finally:
             self._hold = False
         self.recompute()
+
+    @contextmanager
+    def hold(self) -> Iterator[Explorer]:
+        """Change several controls from code, then compute and draw once (not once per control)."""
+        old, self._hold = self._hold, True
+        try:
+            yield self
+        finally:
+            self._hold = old
+        if not old:
+            self.recompute()
+
+    _RACER_KEYS = {"lr": "lr", "momentum": "beta1", "beta1": "beta1", "beta2": "beta2", "alpha": "beta2",
+                   "rho": "beta2", "eps": "eps", "weight_decay": "wd", "schedule": "schedule"}
+
+    def set_racers(
+        self,
+        racers: Sequence[Mapping[str, Any]],
+        surface: str | None = None,
+        steps: int | None = None,
+        start: tuple[float, float] | None = None,
+        noise: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Set up a race from code, computed and drawn once.
+
+        ``racers``: up to four dicts like ``{"name": "adam", "lr": 0.05}`` (also ``momentum``/``beta1``,
+        ``beta2``/``alpha``/``rho``, ``betas``, ``eps``, ``weight_decay``, ``schedule``); a name is an
+        optimizer of the package or a key of ``custom``; unlisted settings take the optimizer's
+        defaults and the remaining racers are switched off. The other arguments set those controls.
+        """
+        if len(racers) > N_RACERS:
+            raise ValueError(f"at most {N_RACERS} racers, got {len(racers)}")
+        names = list(self.racers[0]["name"].options)
+        specs = []
+        for k in range(N_RACERS):  # check everything before changing anything
+            spec = dict(racers[k]) if k < len(racers) else {"name": "off"}
+            if spec.get("name") not in names:
+                raise ValueError(f"racer {k + 1}: unknown optimizer {spec.get('name')!r}; choose one of {names}")
+            if "betas" in spec:
+                spec["beta1"], spec["beta2"] = spec.pop("betas")
+            unknown = sorted(set(spec) - {"name", *self._RACER_KEYS})
+            if unknown:
+                raise ValueError(f"racer {k + 1}: unknown settings {unknown}; use {sorted(self._RACER_KEYS)}")
+            specs.append(spec)
+        if surface is not None and surface not in self.surface.options:
+            raise ValueError(f"unknown surface {surface!r}; choose one of {list(self.surface.options)}")
+        with self.hold():
+            if surface is not None:
+                self.surface.value = surface
+                self._extra_params = {}
+                self._reset_start()
+            if steps is not None:
+                self.steps.value = int(steps)
+            if start is not None:
+                self.start_x.value, self.start_y.value = (float(v) for v in start)
+            if noise is not None:
+                self.noise.value = float(noise)
+            if seed is not None:
+                self.seed.value = int(seed)
+            for r, spec in zip(self.racers, specs):
+                r["name"].value = spec["name"]
+                self._on_optimizer({"owner": r["name"], "new": spec["name"]})  # that optimizer's defaults
+                for key, value in spec.items():
+                    if key != "name":
+                        r[self._RACER_KEYS[key]].value = value
 
     def _on_preset(self, change: Any) -> None:
         if change["new"] in PRESETS:
