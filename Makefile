@@ -66,16 +66,16 @@ browser:
 
 release: venv
 	"$(PY)" -m dlcourse.course stamp
-	@for w in $(WEEK); do $(NBGRADER) generate_assignment $$w --force || exit 1; done
+	@for w in $(WEEK); do ( $(NBGRADER) generate_assignment $$w --force ) || exit 1; done
 
 collect: venv
-	@for w in $(WEEK); do $(NBGRADER) zip_collect $$w || exit 1; done
+	@for w in $(WEEK); do ( $(NBGRADER) zip_collect $$w ) || exit 1; done
 
 autograde: venv
-	@for w in $(WEEK); do $(NBGRADER) autograde $$w || exit 1; done
+	@for w in $(WEEK); do ( $(NBGRADER) autograde $$w ) || exit 1; done
 
 feedback: venv
-	@for w in $(WEEK); do $(NBGRADER) generate_feedback $$w || exit 1; done
+	@for w in $(WEEK); do ( $(NBGRADER) generate_feedback $$w ) || exit 1; done
 
 grades: venv
 	$(NBGRADER) export --to grades.csv

@@ -38,3 +38,21 @@ def test_readme_without_markers_is_an_error(tmp_path):
     (tmp_path / "README.md").write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
         course.stamp(tmp_path)
+
+
+@pytest.mark.parametrize("target", ["collect", "autograde", "feedback"])
+def test_make_steps_handle_several_weeks(target):
+    """Each week's nbgrader call starts from the repository root (a `cd autograder` per week)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed", target, "WEEK=week_a week_b", "NBGRADER=cd autograder && echo"],
+        cwd=root, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")
+    assert any(line.endswith("week_a") for line in lines) and any(line.endswith("week_b") for line in lines), out.stdout
