@@ -39,9 +39,16 @@ def test_presets_show_what_they_promise():
     adagrad, rmsprop = ex.runs
     assert rmsprop.losses[-1] < adagrad.losses[-1]
     ex.preset.value = "Adadelta's tiny first steps"
-    assert np.linalg.norm(ex.runs[0].steps[0]) < 1e-2 < np.linalg.norm(ex.runs[1].steps[0]) * 10
+    first = np.abs(ex.runs[0].steps[0])  # √(ε/(1−ρ)) per coordinate with torch's ε = 1e-6, ρ = 0.9
+    assert np.allclose(first, np.sqrt(1e-6 / 0.1), rtol=0.1), first
+    assert np.linalg.norm(ex.runs[1].steps[0]) > 10 * np.linalg.norm(first)
     ex.preset.value = "Adam with L2 vs AdamW"
-    assert np.linalg.norm(ex.runs[0].points[-1] - ex.runs[1].points[-1]) > 1e-2
+    surface, lam = ex._surface_obj, 0.3
+    A, c = surface.hessian(np.zeros(2)), surface.minima[0]
+    l2_min = np.linalg.solve(A + lam * np.eye(2), A @ c)
+    adam, adamw = ex.runs
+    assert np.linalg.norm(adam.points[-1] - l2_min) < 1e-2  # Adam + L2: the penalized minimum
+    assert np.linalg.norm(adamw.points[-1] - c) < np.linalg.norm(l2_min - c) / 2  # AdamW: on towards the star
     ex.preset.value = "constant vs cosine lr on a noisy quadratic"
     constant, cosine = ex.runs
     assert cosine.losses[-20:].mean() < constant.losses[-20:].mean()

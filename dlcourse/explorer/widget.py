@@ -124,14 +124,15 @@ PRESETS: dict[str, Preset] = {
         "only shrinks and it stalls in the long valley; RMSProp's moving average forgets old gradients.",
         "rosenbrock", {}, [{"name": "adagrad", "lr": 0.5}, {"name": "rmsprop", "lr": 0.01}], steps=1500),
     "Adadelta's tiny first steps": Preset(
-        "Notice: Adadelta's step is √(E[Δ²]+ε)/√(E[g²]+ε)·g, and E[Δ²] starts at 0, so its first steps are "
-        "about √ε ≈ 1e-3 long whatever the gradient (right panel); it speeds up as it accumulates updates.",
+        "Notice: Adadelta's step is √(E[Δ²]+ε)/√(E[g²]+ε)·g, and E[Δ²] starts at 0, so its first step is "
+        "about √(ε/(1−ρ)) ≈ 3e-3 long per coordinate whatever the gradient (right panel); it speeds up as it "
+        "accumulates its own updates.",
         "quadratic", {"condition_number": 10.0}, [{"name": "adadelta", "lr": 1.0}, {"name": "adam", "lr": 0.05}],
         steps=300),
     "Adam with L2 vs AdamW": Preset(
-        "Notice: with weight_decay in Adam the decay term goes through the 1/√v rescaling like the gradient, "
-        "so it pulls each coordinate differently; AdamW shrinks the weights directly, the same way in every "
-        "direction. They settle at different points.",
+        "Notice: Adam with weight_decay adds λθ to the gradient, so it converges to the minimum of loss + λ/2·|θ|², "
+        "pulled towards 0. AdamW shrinks θ by lr·λ·θ outside the 1/√v rescaling, while its normalized step stays "
+        "≈ lr: here the decay never catches up, and AdamW creeps on towards the loss's own minimum (the star).",
         "quadratic", {"condition_number": 10.0, "center": (3.0, 1.5)},
         [{"name": "adam", "lr": 0.05, "weight_decay": 0.3}, {"name": "adamw", "lr": 0.05, "weight_decay": 0.3}],
         steps=400),
