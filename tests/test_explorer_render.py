@@ -81,3 +81,16 @@ def test_kept_figure_renderer_updates_and_rebuilds_only_for_a_new_surface():
     renderer.png(make_surface("quadratic", condition_number=100), four, step=3)
     assert renderer.builds == 2
     assert _pixels(renderer.png(surf, [], step=None)).shape == _pixels(a).shape  # nothing to race: contours only
+
+
+def test_kept_figure_after_a_surface_change_shows_only_the_new_surface():
+    from dlcourse.explorer.render import RaceRenderer
+
+    renderer = RaceRenderer(dpi=80)
+    old = make_surface("himmelblau")
+    renderer.png(old, [run(old, {"name": "adam", "lr": 0.1}, n_steps=200)] * 3, step=5)
+    new = make_surface("quadratic", condition_number=30, angle=40)
+    runs = [run(new, {"name": "momentum", "lr": 0.05}, n_steps=200)]
+    fast = _pixels(renderer.png(new, runs, step=7, labels=["m"]))
+    slow = _pixels(figure_to_png(plot_race(new, runs, step=7, labels=["m"]), dpi=80))
+    assert np.mean(np.abs(fast - slow) > 8) < 0.002  # no leftover contours, lines or arrows

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from dlcourse.explorer.run import Trajectory
 from dlcourse.explorer.surfaces import Surface
@@ -46,37 +46,64 @@ def _contour_grid(surface: Surface, resolution: int) -> tuple[np.ndarray, np.nda
     return X, Y, np.maximum(Z, _FLOOR)
 
 
-def draw_contours(ax: Axes, surface: Surface, resolution: int = 160, n_levels: int = 25) -> None:
-    """Contours with log-spaced levels (a valley and a plateau both stay readable), minima as stars."""
+def draw_contours(ax: Axes, surface: Surface, resolution: int = 160, n_levels: int = 25) -> list[Any]:
+    """Contours with log-spaced levels (a valley and a plateau both stay readable), minima as stars.
+
+    Returns the artists it added (the contour set and the stars), so that a kept figure can remove them.
+    """
     X, Y, Z = contour_grid(surface, resolution)
     lo, hi = np.log10(max(float(Z.min()), 1e-6)), np.log10(float(Z.max()))
-    ax.contour(X, Y, Z, levels=np.logspace(lo, hi, n_levels), cmap="viridis", linewidths=0.7, alpha=0.8)
-    ax.plot(surface.minima[:, 0], surface.minima[:, 1], "*", color="gold", mec="k", ms=12, zorder=5)
+    contours = ax.contour(X, Y, Z, levels=np.logspace(lo, hi, n_levels), cmap="viridis", linewidths=0.7, alpha=0.8)
+    stars = ax.plot(surface.minima[:, 0], surface.minima[:, 1], "*", color="gold", mec="k", ms=12, zorder=5)
     (x0, x1), (y0, y1) = surface.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
+    return [contours, *stars]
 
 
 _TITLES = ("loss − optimum", "learning rate (dashed) and |actual step| (solid)")
 
 
-def _race_layout(fig: Figure, surface: Surface, resolution: int) -> tuple[Axes, Axes, Axes]:
-    """The parts of a race figure that depend only on the surface: axes, contours, titles, scales."""
+def _race_layout(fig: Figure) -> tuple[Axes, Axes, Axes]:
+    """The parts of a race figure that depend on nothing: axes, titles and scales of the step panels."""
     ax_c, ax_l, ax_r = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
     # A fixed layout: matplotlib's constrained layout would double the time of every redraw.
     fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.22)
-    draw_contours(ax_c, surface, resolution)
     # Titles and axis labels as plain text, no minor ticks: matplotlib's title and label placement
     # and minor log ticks were most of the time of every redraw.
-    for ax, title in ((ax_c, surface.name), (ax_l, _TITLES[0]), (ax_r, _TITLES[1])):
+    for ax, title in ((ax_l, _TITLES[0]), (ax_r, _TITLES[1])):
         ax.text(0.5, 1.02, title, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
     for ax in (ax_l, ax_r):
         ax.set_yscale("log")
         ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(FuncFormatter(_decade_label))
         ax.text(0.5, -0.1, "step", transform=ax.transAxes, ha="center", va="top", fontsize=10)
         ax.grid(alpha=0.3)
     return ax_c, ax_l, ax_r
+
+
+def _surface_artists(ax: Axes, surface: Surface, resolution: int) -> list[Any]:
+    """What the contour panel shows of the surface: contours, minima and its name."""
+    title = ax.text(0.5, 1.02, surface.name, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+    return [*draw_contours(ax, surface, resolution), title]
+
+
+def _remove(artist: Any) -> None:
+    try:
+        artist.remove()
+    except (AttributeError, NotImplementedError, ValueError):  # a ContourSet before matplotlib 3.8
+        for collection in getattr(artist, "collections", []):
+            collection.remove()
+
+
+def _decade_label(value: float, _pos: int | None = None) -> str:
+    """Log-axis tick labels as plain text ("1e-4"): matplotlib's 10^k labels go through mathtext,
+    whose parsing was a third of the time of a redraw."""
+    if value <= 0 or not np.isfinite(value):
+        return ""
+    exponent = np.log10(value)
+    return f"1e{round(exponent)}" if abs(exponent - round(exponent)) < 1e-9 else f"{value:.0e}"
 
 
 class _RaceArtists:
@@ -101,6 +128,15 @@ class _RaceArtists:
                 "step": ax_r.plot([], [], "-", color=color, lw=1.2)[0],
             })
         return self.slots[k]
+
+    def hide(self) -> None:
+        """Show no run (while a kept figure draws its background)."""
+        for artist in self.extra:
+            artist.remove()
+        self.extra = []
+        for slot in self.slots:
+            for line in slot.values():
+                line.set_visible(False)
 
     def update(self, surface: Surface, trajectories: Sequence[Trajectory], step: int | None,
                labels: Sequence[str]) -> list[Any]:
@@ -163,7 +199,9 @@ def plot_race(
     """
     labels = list(labels) if labels is not None else [t.optimizer for t in trajectories]
     fig = Figure(figsize=RACE_FIGSIZE)
-    _RaceArtists(_race_layout(fig, surface, resolution)).update(surface, trajectories, step, labels)
+    axes = _race_layout(fig)
+    _surface_artists(axes[0], surface, resolution)
+    _RaceArtists(axes).update(surface, trajectories, step, labels)
     return fig
 
 
@@ -182,18 +220,25 @@ class RaceRenderer:
         self.builds = 0
 
     def _build(self, surface: Surface, key: tuple) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        """Draw a new surface's panel into the kept figure (made on first use) and keep its pixels."""
+        if self._key is None:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        self.fig = Figure(figsize=RACE_FIGSIZE, dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.axes = _race_layout(self.fig, surface, self.resolution)
+            self.fig = Figure(figsize=RACE_FIGSIZE, dpi=self.dpi)
+            self.canvas = FigureCanvasAgg(self.fig)
+            self.axes = _race_layout(self.fig)
+            self._artists = _RaceArtists(self.axes, legend=self.legend)
+            self._surface: list[Any] = []
+        for artist in self._surface:
+            _remove(artist)
+        self._artists.hide()
+        self._surface = _surface_artists(self.axes[0], surface, self.resolution)
         for ax in self.axes[1:]:
             ax.set_visible(False)
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         for ax in self.axes[1:]:
             ax.set_visible(True)
-        self._artists = _RaceArtists(self.axes, legend=self.legend)
         self._key = key
         self.builds += 1
 
