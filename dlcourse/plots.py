@@ -16,6 +16,18 @@ def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (4.5,
     return fig, axes
 
 
+def finish_axes(ax: Axes, xlabel: str = "", ylabel: str = "", title: str = "", title_size: float = 10,
+                legend: bool = True, legend_size: float = 7) -> None:
+    """Labels, an optional title, a small legend and a light grid: how the course's line plots end."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=title_size)
+    if legend:
+        ax.legend(fontsize=legend_size)
+    ax.grid(alpha=0.3)
+
+
 def plot_decision_regions(
     predict: Callable[[np.ndarray], np.ndarray],
     X: np.ndarray,

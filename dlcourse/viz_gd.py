@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from dlcourse.plots import new_figure
+from dlcourse.plots import finish_axes, new_figure
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 _FLOOR = 1e-16
@@ -158,12 +158,7 @@ def plot_convergence(
             r = float(predicted_rates[label])
             ax.semilogy(t, np.maximum(v[0] * r ** t, _FLOOR), "--", color=color, lw=1.0,
                         label=f"predicted {r:.3g}ᵗ")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+    finish_axes(ax, xlabel, ylabel, title, title_size=10)
     return fig
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from dlcourse.plots import new_figure
+from dlcourse.plots import finish_axes, new_figure
 from dlcourse.widgets import FigureWidget
 
 _TRAIN = "#2e5fa3"
@@ -233,12 +233,7 @@ def plot_train_val(
         ax.set_yscale("log")
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+    finish_axes(ax, xlabel, ylabel, title, title_size=9)
     return fig
 
 

@@ -78,3 +78,16 @@ def test_plots_return_figures():
         plot_history({})
     fig, axes = new_figure(ncols=2)
     assert len(axes) == 2
+
+
+def test_finish_axes_labels_title_legend_and_grid():
+    from dlcourse.plots import finish_axes
+
+    fig, (ax, bare) = new_figure(ncols=2)
+    ax.plot([0, 1], [1, 0], label="loss")
+    finish_axes(ax, "epoch", "loss", "training", title_size=9)
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "loss", "training")
+    assert ax.get_legend() is not None and ax.title.get_fontsize() == 9
+    assert any(line.get_visible() for line in ax.get_xgridlines())
+    finish_axes(bare, legend=False)
+    assert bare.get_legend() is None and bare.get_title() == ""
