@@ -213,7 +213,7 @@ class Explorer:
         self.preset.add_class("dlcourse-explorer-preset")
         self.condition.add_class("dlcourse-explorer-condition")
         self.error = w.HTML(value="")
-        self.legend = w.HTML(value="", layout=w.Layout(min_height="22px"))
+        self.legend = w.HTML(value="", layout=w.Layout(min_height="44px"))  # two lines: no jump when it wraps
 
         self._extra_params: dict[str, Any] = {}
         self.surface.observe(self._on_surface, names="value")
