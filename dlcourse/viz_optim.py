@@ -2,20 +2,20 @@
 
 Nothing here is an exercise's solution: the running-average pictures compute exponential moving
 averages of made-up gradient sequences, and :func:`plot_comparison` draws trajectories that
-:func:`dlcourse.explorer.run.run` computed. :func:`learner_optimizer` wraps a learner's
+:func:`dlcourse.explorer.run.run` computed. :func:`learner_optimizer` (from
+:mod:`dlcourse.explorer.optimizers`, re-exported here) wraps a learner's
 ``step(params, grad, state, lr, **hyperparameters)`` function so that ``run`` can drive it.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
+from dlcourse.explorer.optimizers import LearnerOptimizer, learner_optimizer
 from dlcourse.explorer.render import draw_contours
 from dlcourse.explorer.run import Trajectory
 from dlcourse.explorer.surfaces import Surface
@@ -25,42 +25,6 @@ from dlcourse.widgets import FigureWidget
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 _FLOOR = 1e-16
-
-
-class LearnerOptimizer:
-    """A learner's step function as an optimizer that :func:`dlcourse.explorer.run.run` can drive.
-
-    ``step_fn(params, grad, state, lr, **hyperparams) -> (new_params, state)``; the state starts
-    as ``{}``. ``diag`` reports only the actual step (no velocity or second moment).
-    """
-
-    def __init__(self, step_fn: Callable[..., Any], lr: float, name: str = "mine", **hyperparams: Any) -> None:
-        self.name = name
-        self.step_fn = functools.partial(step_fn, **hyperparams) if hyperparams else step_fn
-        self.hyperparams = {"lr": float(lr), **hyperparams}
-
-    @property
-    def lr(self) -> float:
-        return float(self.hyperparams["lr"])
-
-    def init(self, params: np.ndarray) -> dict:
-        return {}
-
-    def step(self, params: np.ndarray, grad: np.ndarray, state: Any, lr: float | None = None) -> tuple:
-        lr = self.lr if lr is None else float(lr)
-        out = self.step_fn(np.array(params, dtype=np.float64), np.array(grad, dtype=np.float64), state, lr)
-        if not isinstance(out, tuple) or len(out) != 2:
-            raise TypeError(f"{self.name}: a step function must return (new_params, state), got {type(out).__name__}")
-        new = np.asarray(out[0], dtype=np.float64)
-        diag = {"step": new - params, "velocity": None, "second_moment": None, "effective_lr": None}
-        return new, out[1], diag
-
-
-def learner_optimizer(
-    step_fn: Callable[..., Any], lr: float, name: str = "mine", **hyperparams: Any
-) -> LearnerOptimizer:
-    """Wrap ``step_fn`` (the notebook's protocol) for ``run``; extra keywords go to every call."""
-    return LearnerOptimizer(step_fn, lr, name, **hyperparams)
 
 
 def plot_comparison(

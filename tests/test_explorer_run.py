@@ -75,3 +75,30 @@ def test_a_start_where_the_loss_overflows_is_kept_and_marked():
 def test_zero_steps_is_a_valid_run():
     traj = run("beale", "sgd", n_steps=0)
     assert traj.n_taken == 0 and not traj.diverged and traj.points.shape == (1, 2)
+
+
+def test_learner_optimizers_drive_runs_safely():
+    from dlcourse.explorer.optimizers import learner_optimizer
+
+    class Heavy:  # the object protocol, with diagnostics
+        def init(self, params):
+            return {"v": np.zeros_like(params)}
+
+        def step(self, params, grad, state, lr):
+            v = 0.5 * state["v"] + grad
+            return params - lr * v, {"v": v}, {"velocity": v}
+
+    mine = run("quadratic", learner_optimizer(Heavy(), lr=0.1, name="heavy"), n_steps=30)
+    torch_like = run("quadratic", {"name": "momentum", "lr": 0.1, "momentum": 0.5}, n_steps=30)
+    assert np.allclose(mine.points, torch_like.points, atol=1e-12) and np.isfinite(mine.velocity).all()
+
+    def vandal(params, grad, state, lr):  # changes its input in place: the run's records stay intact
+        params -= lr * grad
+        return params, state
+
+    assert np.array_equal(run("quadratic", learner_optimizer(vandal, lr=0.1), n_steps=20).points,
+                          run("quadratic", {"name": "sgd", "lr": 0.1}, n_steps=20).points)
+    with pytest.raises(ValueError, match="shape"):
+        run("quadratic", learner_optimizer(lambda p, g, s, lr: (p[:1], s), lr=0.1), n_steps=3)
+    with pytest.raises(TypeError, match="must return"):
+        run("quadratic", learner_optimizer(lambda p, g, s, lr: p, lr=0.1), n_steps=3)

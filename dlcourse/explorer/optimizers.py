@@ -41,6 +41,7 @@ The optimizer is immutable and ``step`` is pure: it never mutates ``params``, ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,8 @@ from dlcourse.explorer._registry import resolve
 Array = NDArray[np.float64]
 State = dict[str, Array]
 
-__all__ = ["OPTIMIZERS", "Optimizer", "make_optimizer", "optimizer_names", "to_torch_code"]
+__all__ = ["OPTIMIZERS", "LearnerOptimizer", "Optimizer", "learner_optimizer", "make_optimizer", "optimizer_names",
+           "to_torch_code"]
 
 _SGD = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False, "maximize": False}
 _ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False, "maximize": False}
@@ -316,3 +318,45 @@ def to_torch_code(opt: Optimizer, params: str = "params") -> str:
         if key != "lr" and value != torch_defaults[key]:
             args.append(f"{key}={value!r}")
     return f"torch.optim.{_TORCH_CLASS[opt.name]}({', '.join(args)})"
+
+
+class LearnerOptimizer:
+    """A learner's optimizer as something :func:`dlcourse.explorer.run.run` and the explorer can drive.
+
+    ``step_fn`` is the notebooks' protocol, ``step_fn(params, grad, state, lr, **hyperparams) ->
+    (new_params, state)`` with ``state`` starting as ``{}``, or an object with ``init(params) -> state``
+    and such a ``step`` method. A third returned item, a dict, adds to the diagnostics. The learner's
+    function gets copies of the parameters and the gradient, so it cannot change the run's records.
+    """
+
+    def __init__(self, step_fn: Callable[..., Any] | Any, lr: float, name: str = "mine", **hyperparams: Any) -> None:
+        self.name, self.step_fn, self.extra = name, step_fn, hyperparams
+        self.hyperparams = {"lr": float(lr), **hyperparams}
+
+    @property
+    def lr(self) -> float:
+        return float(self.hyperparams["lr"])
+
+    def init(self, params: ArrayLike) -> Any:
+        return self.step_fn.init(np.array(params, dtype=np.float64)) if hasattr(self.step_fn, "init") else {}
+
+    def step(self, params: ArrayLike, grad: ArrayLike, state: Any, lr: float | None = None) -> tuple:
+        lr = self.lr if lr is None else float(lr)
+        p = np.array(params, dtype=np.float64)
+        call = self.step_fn.step if hasattr(self.step_fn, "step") else self.step_fn
+        out = call(p.copy(), np.array(grad, dtype=np.float64), state, lr, **self.extra)
+        if not isinstance(out, tuple) or len(out) not in (2, 3):
+            raise TypeError(f"{self.name}: a step function must return (new_params, state), got {type(out).__name__}")
+        new = np.asarray(out[0], dtype=np.float64)
+        if new.shape != p.shape:
+            raise ValueError(f"{self.name}: new params have shape {new.shape}, expected {p.shape} like params")
+        diag = {"step": new - p, "velocity": None, "second_moment": None, "effective_lr": None}
+        if len(out) == 3:
+            diag.update(out[2])
+        return new, out[1], diag
+
+
+def learner_optimizer(step_fn: Callable[..., Any] | Any, lr: float, name: str = "mine",
+                      **hyperparams: Any) -> LearnerOptimizer:
+    """Wrap a learner's ``step_fn`` (see :class:`LearnerOptimizer`); extra keywords go to every call."""
+    return LearnerOptimizer(step_fn, lr, name, **hyperparams)

@@ -22,37 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from dlcourse.explorer.optimizers import OPTIMIZERS, make_optimizer, to_torch_code
+from dlcourse.explorer.optimizers import OPTIMIZERS, learner_optimizer, make_optimizer, to_torch_code
 from dlcourse.explorer.render import RaceRenderer, legend_html
 from dlcourse.explorer.run import Trajectory, run_race
 from dlcourse.explorer.schedules import make_schedule, schedule_names
 from dlcourse.explorer.surfaces import make_surface, surface_names
 
 N_RACERS = 4
-
-
-class _FunctionOptimizer:
-    """Adapts a learner's ``step(params, grad, state, lr)`` function to the explorer's protocol."""
-
-    def __init__(self, name: str, fn: Any, lr: float) -> None:
-        self.name, self.fn, self.hyperparams = name, fn, {"lr": lr}
-
-    @property
-    def lr(self) -> float:
-        return float(self.hyperparams["lr"])
-
-    def init(self, params: np.ndarray) -> Any:
-        return self.fn.init(params) if hasattr(self.fn, "init") else {}
-
-    def step(self, params: np.ndarray, grad: np.ndarray, state: Any, lr: float | None = None) -> tuple:
-        lr = self.lr if lr is None else lr
-        out = self.fn.step(params, grad, state, lr) if hasattr(self.fn, "step") else self.fn(params, grad, state, lr)
-        new_params, new_state = np.asarray(out[0], dtype=np.float64), out[1]
-        diag = dict(out[2]) if len(out) > 2 else {}
-        diag.setdefault("velocity", None)
-        diag.setdefault("second_moment", None)
-        diag.setdefault("effective_lr", None)
-        return new_params, new_state, diag
 
 
 def hyperparams_for(name: str, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float) -> dict:
@@ -257,7 +233,7 @@ class Explorer:
     def _optimizer(self, r: dict[str, Any]) -> Any:
         name = r["name"].value
         if name in self.custom:
-            return _FunctionOptimizer(name, self.custom[name], r["lr"].value)
+            return learner_optimizer(self.custom[name], r["lr"].value, name)
         hp = hyperparams_for(name, r["lr"].value, r["beta1"].value, r["beta2"].value, r["eps"].value, r["wd"].value)
         return make_optimizer(name, **hp)
 
