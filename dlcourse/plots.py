@@ -16,6 +16,22 @@ def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (4.5,
     return fig, axes
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_tick_label(value: float, _pos: object = None) -> str:
+    """A log axis's tick label as plain text: "10⁻³" for a power of ten, "" for other ticks
+    (``FuncFormatter(log_tick_label)``). matplotlib's default labels go through mathtext, whose
+    parsing is most of the time of a widget's redraw.
+    """
+    if not value > 0 or not np.isfinite(value):
+        return ""
+    exponent = float(np.log10(value))
+    if abs(exponent - round(exponent)) > 1e-6:
+        return ""
+    return "10" + str(round(exponent)).translate(_SUPERSCRIPT)
+
+
 def finish_axes(ax: Axes, xlabel: str = "", ylabel: str = "", title: str = "", title_size: float = 10,
                 legend: bool = True, legend_size: float = 7) -> None:
     """Labels, an optional title, a small legend and a light grid: how the course's line plots end."""

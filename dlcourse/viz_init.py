@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
+from dlcourse.plots import log_tick_label
 from dlcourse.widgets import FigureWidget
 
 #: The activations the explorer offers, as torch functions of a tensor.
@@ -44,17 +45,6 @@ Initializer = Callable[[list[int], str, np.random.Generator], Sequence[np.ndarra
 _COLOR = "#2e5fa3"
 _GRAD_COLOR = "#c0392b"
 _FIXED_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_of_ten(value: float, _pos: object = None) -> str:
-    """'10⁻³' for a power of ten, '' otherwise: plain text, so no (slow) mathtext parsing on every redraw."""
-    if not value > 0:
-        return ""
-    exponent = math.log10(value)
-    if abs(exponent - round(exponent)) > 1e-6:
-        return ""
-    return "10" + str(round(exponent)).translate(_SUPERSCRIPT)
 
 
 @dataclass
@@ -144,7 +134,7 @@ def _log_axes(ax: Axes, title: str) -> None:
     """
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(numticks=6))
-    ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+    ax.yaxis.set_major_formatter(FuncFormatter(log_tick_label))
     ax.yaxis.set_minor_locator(NullLocator())
     ax.tick_params(labelsize=7)
     ax.set_xlabel("layer", fontsize=8, labelpad=1)

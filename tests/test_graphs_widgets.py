@@ -91,3 +91,10 @@ def test_finish_axes_labels_title_legend_and_grid():
     assert any(line.get_visible() for line in ax.get_xgridlines())
     finish_axes(bare, legend=False)
     assert bare.get_legend() is None and bare.get_title() == ""
+
+
+def test_log_tick_labels_are_plain_text():
+    from dlcourse.plots import log_tick_label
+
+    assert [log_tick_label(v) for v in (1e-3, 1.0, 100.0)] == ["10⁻³", "10⁰", "10²"]
+    assert log_tick_label(2e-3) == log_tick_label(0.0) == log_tick_label(float("nan")) == ""

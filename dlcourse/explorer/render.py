@@ -16,6 +16,7 @@ from matplotlib.ticker import FuncFormatter, NullLocator
 
 from dlcourse.explorer.run import Trajectory
 from dlcourse.explorer.surfaces import Surface
+from dlcourse.plots import log_tick_label
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 RACE_FIGSIZE = (13.5, 4.2)  # inches; the widget draws at 80 dpi
@@ -77,7 +78,7 @@ def _race_layout(fig: Figure) -> tuple[Axes, Axes, Axes]:
     for ax in (ax_l, ax_r):
         ax.set_yscale("log")
         ax.yaxis.set_minor_locator(NullLocator())
-        ax.yaxis.set_major_formatter(FuncFormatter(_decade_label))
+        ax.yaxis.set_major_formatter(FuncFormatter(log_tick_label))
         ax.text(0.5, -0.1, "step", transform=ax.transAxes, ha="center", va="top", fontsize=10)
         ax.grid(alpha=0.3)
     return ax_c, ax_l, ax_r
@@ -95,15 +96,6 @@ def _remove(artist: Any) -> None:
     except (AttributeError, NotImplementedError, ValueError):  # a ContourSet before matplotlib 3.8
         for collection in getattr(artist, "collections", []):
             collection.remove()
-
-
-def _decade_label(value: float, _pos: int | None = None) -> str:
-    """Log-axis tick labels as plain text ("1e-4"): matplotlib's 10^k labels go through mathtext,
-    whose parsing was a third of the time of a redraw."""
-    if value <= 0 or not np.isfinite(value):
-        return ""
-    exponent = np.log10(value)
-    return f"1e{round(exponent)}" if abs(exponent - round(exponent)) < 1e-9 else f"{value:.0e}"
 
 
 class _RaceArtists:
