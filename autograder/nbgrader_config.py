@@ -21,6 +21,24 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
+# Student code runs in a jail (dlcourse/grader/sandbox.py: its own filesystem view without the
+# gradebook, solutions/ or other students' files, no network, an unprivileged user, rlimits) with
+# a time limit for the whole notebook and capped output. Cells that cannot run (the kernel
+# crashed, ran out of time) get an error, so they score 0. Grading refuses to start if the
+# jail does not work here, unless DLCOURSE_NO_ISOLATION=1 (`--no-isolation`).
+c.Autograde.autograde_preprocessors = [
+    "dlcourse.grader.execute.GuardedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GuardedExecute.notebook_timeout = 300
+c.GuardedExecute.memory_mb = 2048
+c.GuardedExecute.report_directory = os.path.join(here, "reports")
+
 # A warning printed on stderr must not zero a test cell: drop stderr outputs that are warnings.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\w*Warning:"

@@ -1,0 +1,332 @@
+"""A jail for student code: its own filesystem view, no network, another user, rlimits.
+
+``python -m dlcourse.grader.sandbox SPEC -- COMMAND...`` runs COMMAND (the grading kernel) so that
+
+- it sees a new root built from read-only bind mounts of what Python needs (the system
+  directories, the interpreter, the virtual environment, the course package) plus one writable
+  folder, the submission's working copy; the gradebook, ``solutions/``, ``submitted/``,
+  ``autograded/``, other students' files and the instructor's home are simply not there;
+- it has its own network namespace with no interface up (no network, not even the host's
+  loopback), its own PID namespace (it cannot see or signal the grader) and a private ``/tmp``;
+- it runs as an unprivileged user (``nobody`` when the grader is root; otherwise the grader's own
+  user inside a user namespace, with every capability dropped);
+- rlimits cap its address space, CPU time, processes, file size and open files; ``/tmp`` and the
+  working copy are size-limited tmpfs mounts, so a disk bomb fills a few hundred MB of RAM and
+  stops.
+
+Only Linux facilities are used (``unshare(2)``, ``mount(2)``, ``chroot``, ``setrlimit``): no docker,
+no setuid helper. ``probe()`` tells whether they work on this machine; the grader refuses to grade
+without them unless told to (``--no-isolation``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+PR_SET_PDEATHSIG = 1
+
+NOBODY = 65534
+# What a kernel needs from the host, bound read-only at the same paths (when they exist).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc")
+DEVICES = ("null", "zero", "random", "urandom", "full")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one notebook's kernel (see autograder/README.md)."""
+
+    memory_mb: int = 2048  # address space of each process (RLIMIT_AS): MemoryError beyond it
+    cpu_seconds: int = 900  # CPU time of each process (RLIMIT_CPU): a backstop to the time limits
+    processes: int = 64  # processes and threads of the sandbox user (RLIMIT_NPROC)
+    file_mb: int = 64  # largest file it may write (RLIMIT_FSIZE)
+    disk_mb: int = 256  # size of its writable working copy and of its /tmp (tmpfs)
+    open_files: int = 256  # RLIMIT_NOFILE
+
+
+@dataclass
+class Spec:
+    """What the jail needs to know: passed as JSON on the command line."""
+
+    workdir: str  # the path the kernel runs in (the submission's folder inside autograded/)
+    source: str  # the host folder whose files are copied into the writable working copy
+    runtime: str  # a host folder shared with the grader: connection file and IPC sockets
+    readonly: list[str] = field(default_factory=list)  # extra host paths bound read-only
+    limits: dict[str, int] = field(default_factory=lambda: asdict(Limits()))
+
+
+def _libc() -> Any:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    return libc
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(libc: Any, src: str | None, dst: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(
+        libc.mount(
+            src.encode() if src else None, dst.encode(), fstype.encode() if fstype else None, flags,
+            data.encode() if data else None,
+        ),
+        f"mount {src} on {dst}",
+    )
+
+
+def _bind_readonly(libc: Any, src: str, dst: str) -> None:
+    """Bind ``src`` at ``dst`` read-only, keeping the nosuid/nodev/noexec flags it has (a user
+    namespace may not clear them)."""
+    is_dir = os.path.isdir(src)
+    if is_dir:
+        os.makedirs(dst, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        Path(dst).touch()
+    _mount(libc, src, dst, None, MS_BIND | MS_REC)
+    st = os.statvfs(dst)
+    keep = 0
+    for flag, bit in ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC)):
+        if st.f_flag & flag:
+            keep |= bit
+    _mount(libc, None, dst, None, MS_REMOUNT | MS_BIND | MS_RDONLY | keep)
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _python_paths() -> list[str]:
+    """Host folders the kernel's Python needs: the interpreter's prefixes and the course package.
+
+    Only these: ``sys.path`` may start with the current folder, which is the course checkout.
+    """
+    import sysconfig
+
+    import dlcourse
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths |= {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    # An editable install (the course package in a checkout) is found by a path finder: bind the
+    # package folder itself, not the checkout around it, which holds solutions/.
+    paths.add(os.path.dirname(os.path.abspath(dlcourse.__file__)))
+    paths = {p for p in paths if p and os.path.isdir(p)}
+    return sorted(p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths))
+
+
+def _drop_privileges(as_root: bool) -> None:
+    libc = _libc()
+    if as_root:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    else:  # uid 0 of a user namespace: drop every capability for good
+        for cap in range(64):
+            if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
+                break
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+
+
+def _set_limits(limits: dict[str, int]) -> None:
+    mb = 1 << 20
+    for res, value in (
+        (resource.RLIMIT_AS, limits["memory_mb"] * mb),
+        (resource.RLIMIT_CPU, limits["cpu_seconds"]),
+        (resource.RLIMIT_NPROC, limits["processes"]),
+        (resource.RLIMIT_FSIZE, limits["file_mb"] * mb),
+        (resource.RLIMIT_NOFILE, limits["open_files"]),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(res, (value, value))
+
+
+def _build_root(libc: Any, spec: Spec, as_root: bool) -> str:
+    """Assemble the jail's filesystem in a fresh tmpfs and return its path."""
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+    new_root = "/tmp/.dlcourse-jail-root"  # inside our private mount namespace: nobody else sees it
+    os.makedirs(new_root, exist_ok=True)
+    _mount(libc, "jail", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            os.symlink(os.readlink(d), new_root + d)
+        elif os.path.isdir(d):
+            _bind_readonly(libc, d, new_root + d)
+    for p in sorted(set(_python_paths()) | set(spec.readonly)):
+        if os.path.exists(p) and not os.path.exists(new_root + p):
+            _bind_readonly(libc, p, new_root + p)
+    os.makedirs(new_root + "/dev", exist_ok=True)
+    for dev in DEVICES:
+        _bind_dev = new_root + "/dev/" + dev
+        Path(_bind_dev).touch()
+        _mount(libc, "/dev/" + dev, _bind_dev, None, MS_BIND)
+    os.makedirs(new_root + "/proc", exist_ok=True)
+    _mount(libc, "proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    disk = f"size={spec.limits['disk_mb']}m"
+    owner = f",uid={NOBODY},gid={NOBODY}" if as_root else ""
+    for tmp in ("/tmp", "/dev/shm"):
+        os.makedirs(new_root + tmp, exist_ok=True)
+        _mount(libc, "tmp", new_root + tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"{disk},mode=1777")
+    # The working copy: a tmpfs at the submission's path, filled with a copy of its files.
+    work = new_root + spec.workdir
+    os.makedirs(work, exist_ok=True)
+    _mount(libc, "work", work, "tmpfs", MS_NOSUID | MS_NODEV, f"{disk},mode=0755{owner}")
+    shutil.copytree(spec.source, work, dirs_exist_ok=True, symlinks=False)
+    # The runtime folder (connection file, IPC sockets) is shared with the grader.
+    _bind_writable = new_root + spec.runtime
+    os.makedirs(_bind_writable, exist_ok=True)
+    _mount(libc, spec.runtime, _bind_writable, None, MS_BIND)
+    if as_root:
+        for dirpath, dirnames, filenames in os.walk(work):
+            for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+                os.lchown(name, NOBODY, NOBODY)
+    return new_root
+
+
+def _handle_signals(child: int) -> None:
+    """The jail's outer process and its PID 1 share the kernel's process group, so an interrupt
+    sent to the group (what jupyter_client does) reaches the kernel directly: both ignore SIGINT.
+    A termination request kills the whole PID namespace at once."""
+
+    def terminate(_signum: int, _frame: Any) -> None:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, terminate)
+
+
+def _wait_for(pid: int) -> int:
+    """Wait for ``pid`` (reaping any other child, as PID 1 must) and return a shell-style status."""
+    while True:
+        try:
+            child, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 1
+        except InterruptedError:
+            continue
+        if child == pid:
+            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+
+
+def run_jailed(spec: Spec, command: list[str]) -> int:
+    """Enter the namespaces, build the jail and run ``command`` in it; return its exit status."""
+    libc = _libc()
+    as_root = os.geteuid() == 0
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | (0 if as_root else CLONE_NEWUSER)
+    _check(libc.unshare(flags), "unshare")
+    if not as_root:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"0 {uid} 1")
+        _write("/proc/self/gid_map", f"0 {gid} 1")
+    init = os.fork()  # the first child is PID 1 of the new PID namespace
+    if init:
+        _handle_signals(init)
+        return _wait_for(init)
+    try:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        new_root = _build_root(libc, spec, as_root)
+        kernel = os.fork()
+        if kernel == 0:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.chroot(new_root)
+            os.chdir(spec.workdir)
+            _set_limits(spec.limits)
+            _drop_privileges(as_root)
+            # JPY_PARENT_PID: ipykernel would watch its parent, which here is PID 1, and quit at once.
+            env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+            env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib", DLCOURSE_SANDBOX="1")
+            os.execvpe(command[0], command, env)
+        _handle_signals(kernel)
+        os._exit(_wait_for(kernel))
+    except BaseException as err:  # report and leave: never fall through into the grader's code
+        sys.stderr.write(f"dlcourse sandbox: {type(err).__name__}: {err}\n")
+        sys.stderr.flush()
+        os._exit(70)
+
+
+def jail_command(spec: Spec, command: list[str]) -> list[str]:
+    """The argv that runs ``command`` in the jail described by ``spec``."""
+    return [sys.executable, "-m", "dlcourse.grader.sandbox", json.dumps(asdict(spec)), "--", *command]
+
+
+def probe(timeout: float = 30) -> str | None:
+    """``None`` if the jail works here, else a sentence saying why not."""
+    if not sys.platform.startswith("linux"):
+        return f"isolation needs Linux namespaces; this is {sys.platform}"
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dlcourse-probe-") as tmp:
+        src, run = Path(tmp, "src"), Path(tmp, "run")
+        src.mkdir()
+        run.mkdir()
+        os.chmod(tmp, 0o755)
+        os.chmod(run, 0o777)
+        (src / "probe.txt").write_text("in")
+        Path(tmp, "secret.txt").write_text("the gradebook")
+        script = (
+            "import os, socket\n"
+            "assert open('probe.txt').read() == 'in'\n"
+            "try:\n    socket.create_connection(('127.0.0.1', 9), timeout=2); print('NET')\n"
+            "except OSError:\n    pass\n"
+            f"print('UID', os.getuid(), 'SOLVED' if os.path.exists({str(Path(tmp, 'secret.txt'))!r}) else 'HIDDEN')\n"
+        )
+        spec = Spec(workdir=str(Path(tmp, "work")), source=str(src), runtime=str(run))
+        try:
+            proc = subprocess.run(
+                jail_command(spec, [sys.executable, "-c", script]), capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            return "the isolation probe did not finish"
+        out = proc.stdout + proc.stderr
+        if proc.returncode != 0:
+            last = out.strip().splitlines()[-1] if out.strip() else f"exit status {proc.returncode}"
+            return f"could not create the sandbox ({last})"
+        if "NET" in out or "SOLVED" in out:
+            return f"the sandbox leaked: {out.strip()}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) < 3 or argv[1] != "--":
+        sys.stderr.write("usage: python -m dlcourse.grader.sandbox SPEC_JSON -- COMMAND [ARGS...]\n")
+        return 2
+    spec = Spec(**json.loads(argv[0]))
+    return run_jailed(spec, argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
