@@ -17,9 +17,9 @@ help:
 	@echo "make lab        set up .venv if needed, start JupyterLab on notebooks/"
 	@echo "make test       set up .venv if needed, run ruff and every test"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader"
-	@echo "make collect    WEEK=weekN_x: take an LMS zip from autograder/downloaded/WEEK/archive/"
-	@echo "make autograde  grade autograder/submitted/<student>/<week>/ (WEEK=... to pick weeks)"
-	@echo "make feedback   write feedback HTML to autograder/feedback/"
+	@echo "make collect    WEEK=weekN_x ZIP=lms.zip | FROM=folder [ROSTER=students.csv]"
+	@echo "make autograde  grade autograder/submitted/<student>/<week>/ in parallel, jailed; print the summary"
+	@echo "make feedback   write feedback HTML (no hidden tests) to autograder/feedback/"
 	@echo "make grades     write autograder/grades.csv"
 	@echo "make benchmark  print the explorer's latency, notebook and grading times"
 
@@ -68,22 +68,27 @@ release: venv
 	"$(PY)" -m dlcourse.course stamp
 	@for w in $(WEEK); do ( $(NBGRADER) generate_assignment $$w --force ) || exit 1; done
 
+# The instructor's steps (autograder/README.md). ZIP=lms.zip or FROM=folder, ROSTER=students.csv;
+# GRADE_ARGS="--workers 4", "--student alice" or "--no-isolation" (trusted notebooks only).
+GRADER := "$(PY)" -m dlcourse.grader
+
 collect: venv
-	@for w in $(WEEK); do ( $(NBGRADER) zip_collect $$w ) || exit 1; done
+	@for w in $(WEEK); do $(GRADER) collect $$w $(if $(ZIP),--zip "$(ZIP)") $(if $(FROM),--from "$(FROM)") \
+		$(if $(ROSTER),--roster "$(ROSTER)") || exit 1; done
 
 autograde: venv
-	@for w in $(WEEK); do ( $(NBGRADER) autograde $$w ) || exit 1; done
+	@for w in $(WEEK); do $(GRADER) autograde $$w $(GRADE_ARGS) || exit 1; done
 
 feedback: venv
-	@for w in $(WEEK); do ( $(NBGRADER) generate_feedback $$w ) || exit 1; done
+	@for w in $(WEEK); do $(GRADER) feedback $$w || exit 1; done
 
 grades: venv
-	$(NBGRADER) export --to grades.csv
-	@echo "wrote autograder/grades.csv"
+	$(GRADER) grades
 
 benchmark: venv
 	"$(PY)" benchmarks/explorer_latency.py
 	"$(PY)" benchmarks/notebook_times.py
+	"$(PY)" benchmarks/grading_speed.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .pytest_cache .ruff_cache

@@ -35,6 +35,21 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# A copy-pasted graded cell: nbgrader keeps the last copy; the fix-up lets grading go on.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "dlcourse.grader.execute.DropEmptyGradingMetadata",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback shows each failed test's message but neither the hidden tests nor tracebacks quoting them.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "dlcourse.grader.feedback.HideHiddenTests",
+]
 c.GuardedExecute.notebook_timeout = 300
 c.GuardedExecute.memory_mb = 2048
 c.GuardedExecute.report_directory = os.path.join(here, "reports")

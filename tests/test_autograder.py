@@ -80,6 +80,11 @@ def test_zip_collect_roster_autograde_and_grades_csv(demo_course):
     grading.nbgrader(course, "generate_feedback", WEEK)
     feedback = (course / "autograder" / "feedback" / "alice" / WEEK / "01_demo.html").read_text()
     assert "demo-double" in feedback
+    # Feedback names the failed test and its message, but never shows the hidden tests' source.
+    bob = (course / "autograder" / "feedback" / "bob" / WEEK / "01_demo.html").read_text()
+    for html in (feedback, bob):
+        assert "double(-3.5)" not in html and "HIDDEN TESTS" not in html and "hidden tests: run by the grader" in html
+    assert "NotImplementedError" in bob and "double" in bob
 
     grading.nbgrader(course, "export", "--to", "grades.csv")
     rows = {r["student_id"]: r for r in csv.DictReader((course / "autograder" / "grades.csv").open())}

@@ -25,7 +25,7 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, Unicode
 
@@ -306,3 +306,17 @@ class GuardedExecute(Execute):
         folder = Path(self.report_directory) / self._report["assignment"] / self._report["student"]
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{self._report['notebook']}.json").write_text(json.dumps(self._report, indent=1) + "\n")
+
+
+class DropEmptyGradingMetadata(NbGraderPreprocessor):
+    """Remove the empty ``nbgrader`` metadata that ``DeduplicateIds`` leaves on a duplicated cell.
+
+    nbgrader 0.9's ``OverwriteCells.add_missing_cells`` reads ``grade_id`` from every cell with an
+    ``nbgrader`` key and fails the whole submission on those empty ones (a learner copy-pasted a
+    cell). Without the key the copy is an ordinary cell and grading goes on.
+    """
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
+        if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
+            del cell.metadata["nbgrader"]
+        return cell, resources

@@ -76,7 +76,7 @@ def inspect_notebook(path: Path, released: Any) -> NotebookCheck:
             ids[gid] = ids.get(gid, 0) + 1
     dup = sorted(g for g, n in ids.items() if n > 1)
     if dup:
-        check.flags.append(f"duplicated cell ids {', '.join(dup)} (nbgrader keeps the first of each)")
+        check.flags.append(f"duplicated cell ids {', '.join(dup)} (nbgrader grades the last copy of each)")
 
     rel = {_meta(c)["grade_id"]: c for c in released.cells if _meta(c).get("grade_id")}
     mine: dict[str, Any] = {}
