@@ -90,3 +90,27 @@ def test_zip_collect_roster_autograde_and_grades_csv(demo_course):
     rows = {r["student_id"]: r for r in csv.DictReader((course / "autograder" / "grades.csv").open())}
     assert set(rows) == {"alice", "bob", "carol"}  # carol submitted nothing and still appears
     assert float(rows["alice"]["raw_score"]) == 2.0 and float(rows["carol"]["raw_score"]) == 0.0
+
+
+def test_grader_collect_from_a_folder_with_roster_reports_what_it_did_not_take(demo_course, tmp_path):
+    import subprocess
+    import sys
+
+    upload = tmp_path / "upload"
+    (upload / "dave").mkdir(parents=True)
+    nbformat.write(_demo_solution(), str(upload / "dave" / NB))
+    nbformat.write(_demo_solution(), str(upload / f"erin_{NB}"))
+    (upload / "readme.txt").write_text("not a submission")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\ndave,D,A,d@x\nerin,E,R,e@x\nfrank,F,R,f@x\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcourse.grader", "--course", str(demo_course), "collect", WEEK, "--from", str(upload),
+         "--roster", str(roster)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    sub = demo_course / "autograder" / "submitted"
+    assert (sub / "dave" / WEEK / NB).exists() and (sub / "erin" / WEEK / NB).exists()
+    assert "NOT collected: readme.txt" in proc.stdout
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{demo_course / 'autograder' / 'gradebook.db'}") as gb:
+        assert {"dave", "erin", "frank"} <= {s.id for s in gb.students}
