@@ -175,6 +175,12 @@ def _build_root(libc: Any, spec: Spec, as_root: bool) -> str:
     new_root = "/tmp/.dlcourse-jail-root"  # inside our private mount namespace: nobody else sees it
     os.makedirs(new_root, exist_ok=True)
     _mount(libc, "jail", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    # /tmp first: the binds below may lie under /tmp (a checkout and its .venv in /tmp/ci/...).
+    disk = f"size={spec.limits['disk_mb']}m"
+    owner = f",uid={NOBODY},gid={NOBODY}" if as_root else ""
+    for tmp in ("/tmp", "/dev/shm"):
+        os.makedirs(new_root + tmp, exist_ok=True)
+        _mount(libc, "tmp", new_root + tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"{disk},mode=1777")
     for d in SYSTEM_DIRS:
         if os.path.islink(d):
             os.symlink(os.readlink(d), new_root + d)
@@ -190,11 +196,6 @@ def _build_root(libc: Any, spec: Spec, as_root: bool) -> str:
         _mount(libc, "/dev/" + dev, _bind_dev, None, MS_BIND)
     os.makedirs(new_root + "/proc", exist_ok=True)
     _mount(libc, "proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    disk = f"size={spec.limits['disk_mb']}m"
-    owner = f",uid={NOBODY},gid={NOBODY}" if as_root else ""
-    for tmp in ("/tmp", "/dev/shm"):
-        os.makedirs(new_root + tmp, exist_ok=True)
-        _mount(libc, "tmp", new_root + tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"{disk},mode=1777")
     # The working copy: a tmpfs at the submission's path, filled with a copy of its files.
     work = new_root + spec.workdir
     os.makedirs(work, exist_ok=True)
