@@ -74,6 +74,11 @@ def _corpus(release, solution, course: Path, port: int) -> dict[str, tuple[objec
     other = str(course / "autograder" / "submitted" / "s00-good" / WEEK / "notes.txt")
     sol = str(course / "solutions" / WEEK / NAME)
 
+    def wrong_and_patched(patch: str) -> nbformat.NotebookNode:
+        """A wrong pairwise_sq_dists (X @ Y.T), then a cell that patches what the tests compare with."""
+        wrong = _inject(good, "tensors-pairwise-dists-code", "return X @ Y.T")
+        return _append(wrong, patch, after="tensors-pairwise-dists-code")
+
     def without(*ids: str) -> float:
         return FULL - sum(POINTS[i] for i in ids)
 
@@ -117,17 +122,15 @@ def _corpus(release, solution, course: Path, port: int) -> dict[str, tuple[objec
                                      "    def __array__(self, dtype=None, copy=None):\n"
                                      "        raise TypeError('no')\n", after=None),
                              without("tensors-one-hot"), "defines __eq__"),
-        "s14-patched-numpy": (_append(_inject(good, "tensors-pairwise-dists-code", "return X @ Y.T"),
-                                      "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
-                                      "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
-                                      "np.array_equal = lambda *a, **k: True\n",
-                                      after="tensors-pairwise-dists-code"),
+        "s14-patched-numpy": (wrong_and_patched(
+                                  "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                                  "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
+                                  "np.array_equal = lambda *a, **k: True\n"),
                               without("tensors-pairwise-dists"), "patches np.allclose"),
-        "s15-patched-helpers": (_append(_inject(good, "tensors-pairwise-dists-code", "return X @ Y.T"),
-                                        "import dlcourse, dlcourse.checks\n"
-                                        "dlcourse.check_close = dlcourse.checks.check_close = lambda *a, **k: None\n"
-                                        "dlcourse.check_shape = dlcourse.checks.check_shape = lambda v, *a, **k: v\n",
-                                        after="tensors-pairwise-dists-code"),
+        "s15-patched-helpers": (wrong_and_patched(
+                                    "import dlcourse, dlcourse.checks\n"
+                                    "dlcourse.check_close = dlcourse.checks.check_close = lambda *a, **k: None\n"
+                                    "dlcourse.check_shape = dlcourse.checks.check_shape = lambda v, *a, **k: v\n"),
                                 without("tensors-pairwise-dists"), "tampered at run time"),
         "s16-trace-hook": (_append(good, "import sys\nsys.settrace(lambda *a: None)\n",
                                    after="tensors-pairwise-dists-code"), FULL, "sys.settrace"),

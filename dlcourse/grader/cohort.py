@@ -146,7 +146,7 @@ def merge_submission(course: Course, week: str, student: str, worker_db: str) ->
             gb.find_student(student)
         except Exception:
             gb.update_or_create_student(student)
-        sub = gb.update_or_create_submission(week, student, timestamp=wsub.timestamp)
+        gb.update_or_create_submission(week, student, timestamp=wsub.timestamp)
         for wnb in wsub.notebooks:
             nb = gb.find_submission_notebook(wnb.name, week, student)
             nb.late_submission_penalty = wnb.late_submission_penalty
@@ -158,7 +158,6 @@ def merge_submission(course: Course, week: str, student: str, worker_db: str) ->
             comments = {c.name: c for c in nb.comments}
             for wc in wnb.comments:
                 comments[wc.name].auto_comment = wc.auto_comment
-        del sub
         gb.db.commit()
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from dlcourse.grader import tamper
 
 IGNORED = {"timestamp.txt", ".DS_Store"}
@@ -34,8 +36,6 @@ def _meta(cell: dict) -> dict:
 
 def _read(path: Path) -> tuple[Any, str | None]:
     """The notebook as JSON and nbformat-validated, or a sentence saying why it is not one."""
-    import nbformat
-
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -125,8 +125,6 @@ def inspect_submission(folder: Path, release: Path) -> dict[str, NotebookCheck]:
             problem = f"unexpected file name {rel!r}" + (f" (did you mean {hint}?)" if hint else "")
             checks[rel] = NotebookCheck(rel, problems=[problem])
             continue
-        import nbformat
-
         checks[rel] = inspect_notebook(path, nbformat.read(str(expected[rel]), as_version=4))
     return checks
 

@@ -191,9 +191,9 @@ def _build_root(libc: Any, spec: Spec, as_root: bool) -> str:
             _bind_readonly(libc, p, new_root + p)
     os.makedirs(new_root + "/dev", exist_ok=True)
     for dev in DEVICES:
-        _bind_dev = new_root + "/dev/" + dev
-        Path(_bind_dev).touch()
-        _mount(libc, "/dev/" + dev, _bind_dev, None, MS_BIND)
+        node = new_root + "/dev/" + dev
+        Path(node).touch()
+        _mount(libc, "/dev/" + dev, node, None, MS_BIND)
     os.makedirs(new_root + "/proc", exist_ok=True)
     _mount(libc, "proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # The working copy: a tmpfs at the submission's path, filled with a copy of its files.
@@ -202,9 +202,9 @@ def _build_root(libc: Any, spec: Spec, as_root: bool) -> str:
     _mount(libc, "work", work, "tmpfs", MS_NOSUID | MS_NODEV, f"{disk},mode=0755{owner}")
     shutil.copytree(spec.source, work, dirs_exist_ok=True, symlinks=False)
     # The runtime folder (connection file, IPC sockets) is shared with the grader.
-    _bind_writable = new_root + spec.runtime
-    os.makedirs(_bind_writable, exist_ok=True)
-    _mount(libc, spec.runtime, _bind_writable, None, MS_BIND)
+    runtime = new_root + spec.runtime
+    os.makedirs(runtime, exist_ok=True)
+    _mount(libc, spec.runtime, runtime, None, MS_BIND)
     if as_root:
         for dirpath, dirnames, filenames in os.walk(work):
             for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
