@@ -2,15 +2,20 @@
 
     python benchmarks/grading_speed.py [--students 100] [--week week1_ann_basics] [--workers 2]
 
-The cohort mixes right answers (60 %), half-solved notebooks (20 %), untouched releases (10 %)
-and bad submissions (10 %: an infinite loop, os._exit, a corrupt file). Three timings on copies
-of the same scratch course:
+A submission is one student's week: every notebook of it. The cohort mixes right answers
+(50 %), wrong answers (10 %: every exercise function returns a distorted result), half-solved
+notebooks (20 %), untouched releases (10 %) and bad submissions (10 %: an infinite loop or
+os._exit in the first notebook). Three timings on copies of the same scratch course:
 
 1. ``nbgrader autograde WEEK``: nbgrader alone, one submission after the other (with the course's
    configuration, so in the same jail);
 2. ``python -m dlcourse.grader autograde WEEK --workers N``;
-3. plain execution of the same notebooks with nbclient in N processes, no nbgrader, no jail: the
+3. plain execution with nbclient in N processes, no nbgrader, no jail, of the notebooks that the
+   grader executed (the submissions with the test cells, hidden tests included, put back): the
    floor that the grader's overhead is measured against.
+
+Both graders' scores are compared student by student: a speed-up that changed a grade would be
+a bug, and the script says so.
 """
 
 from __future__ import annotations
@@ -24,13 +29,18 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dlcourse import grading  # noqa: E402
 from tests.support import runner  # noqa: E402
+
+KINDS = ["right"] * 5 + ["wrong", "half", "half", "untouched", "bad"]
+CELL_TIMEOUT = 10  # seconds per cell for both graders and the plain runs: a loop costs 10 s, not 60
 
 
 def _cohort(course: Path, week: str, n: int) -> list[Path]:
@@ -39,14 +49,16 @@ def _cohort(course: Path, week: str, n: int) -> list[Path]:
     names = sorted(p.name for p in (ROOT / "solutions" / week).glob("*.ipynb"))
     for i in range(n):
         student = f"student{i:03d}"
-        kind = "right" if i % 10 < 6 else "half" if i % 10 < 8 else "untouched" if i % 10 == 8 else "bad"
+        kind = KINDS[i % 10]
         nbs = {}
         for j, name in enumerate(names):
             sol = grading.read_notebook(ROOT / "solutions" / week / name)
             rel = grading.read_notebook(course / "notebooks" / week / name)
             cells = list(runner.solution_cells(sol))
-            if kind == "right":
+            if kind in ("right", "wrong"):
                 nb = runner.fill_solutions(rel, sol, set(cells))
+                if kind == "wrong":
+                    _distort(nb)
             elif kind == "half":
                 nb = runner.fill_solutions(rel, sol, set(cells[::2]))
             else:
@@ -60,8 +72,42 @@ def _cohort(course: Path, week: str, n: int) -> list[Path]:
     return paths
 
 
-def _execute(path: str) -> float:
-    return grading.execute_notebook(Path(path), allow_errors=True, env={"NBGRADER_EXECUTION": "autograde"}).seconds
+def _distort(nb: Any) -> None:
+    """Make every exercise function of ``nb`` return a wrong (scaled and shifted) result."""
+    for cell in nb.cells:
+        if runner.cell_kind(cell) == "solution":
+            names = runner.function_names(cell.source)
+            if names:
+                cell.source += _WRONG + "".join(f"{n} = _wrong({n})\n" for n in names)
+
+
+_WRONG = """
+def _wrong(f):
+    def g(*args, **kwargs):
+        out = f(*args, **kwargs)
+        try:
+            return out * 1.5 + 0.25
+        except TypeError:
+            return out
+    return g
+"""
+
+
+def _execute(path: str, timeout: int) -> float:
+    """Execute one notebook as nbgrader would (same cell limit, errors allowed), without grading."""
+    import nbclient
+    from nbclient.exceptions import DeadKernelError
+
+    nb = grading.read_notebook(Path(path))
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    client = nbclient.NotebookClient(nb, timeout=timeout, interrupt_on_timeout=True, allow_errors=True,
+                                     resources={"metadata": {"path": str(Path(path).parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except DeadKernelError:  # os._exit in a bad submission: nbgrader's run stops there too
+        pass
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -75,27 +121,31 @@ def main() -> None:
     try:
         base = grading.make_scratch_course(ROOT, tmp / "base")
         cfg = base / "autograder" / "nbgrader_config.py"
-        cfg.write_text(cfg.read_text() + "\nc.Execute.timeout = 10\n")  # the loops cost 10 s, not 60
+        cfg.write_text(cfg.read_text() + f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
         grading.nbgrader(base, "generate_assignment", args.week, "--force")
         paths = _cohort(base, args.week, args.students)
-        print(f"{args.students} submissions of {args.week} ({len(paths)} notebooks), {args.workers} workers, "
-              f"{os.cpu_count()} cores")
+        kinds = [KINDS[i % 10] for i in range(args.students)]
+        mix = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(KINDS))
+        print(f"{args.students} submissions of {args.week} ({len(paths)} notebooks; {mix}), "
+              f"{args.workers} workers, {os.cpu_count()} cores")
         times = {}
         if not args.skip_sequential:
             seq = runner.clone_course(base, tmp / "seq")
             t = time.perf_counter()
-            grading.nbgrader(seq, "autograde", args.week, check=False)
+            proc = grading.nbgrader(seq, "autograde", args.week, check=False)
             times["sequential nbgrader autograde"] = time.perf_counter() - t
+            if proc.returncode:
+                print(f"  (nbgrader autograde exited with status {proc.returncode}: some submissions failed)")
         par = runner.clone_course(base, tmp / "par")
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "dlcourse.grader", "--course", str(par), "autograde", args.week,
                         "--workers", str(args.workers)], check=True, capture_output=True)
         times["dlcourse.grader autograde"] = time.perf_counter() - t
-        plain = runner.clone_course(base, tmp / "plain")
-        runs = [str(p).replace(str(base), str(plain)) for p in paths]
+        # The floor: the notebooks the grader executed, run again by nbclient alone.
+        graded = sorted((par / "autograder" / "autograded").glob(f"*/{args.week}/*.ipynb"))
         t = time.perf_counter()
         with ProcessPoolExecutor(args.workers) as pool:
-            list(pool.map(_execute, runs))
+            list(pool.map(partial(_execute, timeout=CELL_TIMEOUT), map(str, graded)))
         times["plain execution (nbclient, no grading)"] = time.perf_counter() - t
         for name, sec in times.items():
             print(f"  {name:<42} {sec:8.1f} s")
@@ -103,7 +153,16 @@ def main() -> None:
         if "sequential nbgrader autograde" in times:
             print(f"  speed-up over sequential nbgrader: {times['sequential nbgrader autograde'] / g:.2f}x")
         plain_s = times["plain execution (nbclient, no grading)"]
-        print(f"  overhead over plain execution: {100 * (g / plain_s - 1):+.1f} %")
+        print(f"  overhead over plain execution ({len(graded)} notebooks): {100 * (g / plain_s - 1):+.1f} %")
+        ours = grading.scores(par, args.week)
+        total = {s: sum(v for nb in per.values() for v in nb.values()) for s, per in ours.items()}
+        print(f"  scores: {len(ours)} students graded, mean {sum(total.values()) / max(1, len(total)):.1f}, "
+              f"{sum(v == max(total.values(), default=0) for v in total.values())} with full marks")
+        if not args.skip_sequential:
+            theirs = grading.scores(seq, args.week)
+            differ = sorted(s for s in set(ours) | set(theirs) if ours.get(s) != theirs.get(s))
+            verdict = "yes" if not differ else "NO, they differ for " + ", ".join(differ)
+            print(f"  same scores as sequential nbgrader: {verdict}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
