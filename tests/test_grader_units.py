@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -140,7 +146,6 @@ def test_sandbox_probe_answers_and_a_jailed_process_sees_nothing_else(tmp_path):
     why = sandbox.probe()
     if why is not None:
         pytest.skip(f"no isolation on this machine: {why}")
-    import subprocess
 
     src = tmp_path / "src"
     src.mkdir()
@@ -158,10 +163,122 @@ def test_sandbox_probe_answers_and_a_jailed_process_sees_nothing_else(tmp_path):
     assert not (src / "new.txt").exists()  # the student's folder is a copy
 
 
+# Runs inside the jail: what can the process do? (stdlib only: any Python runs it)
+_INSIDE = r"""
+import ctypes, json, os, resource, socket, sys
+def status():
+    return dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+def can_write(path):
+    try:
+        with open(path, "w") as f:
+            f.write("x")
+        return True
+    except OSError:
+        return False
+def can_connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+libc = ctypes.CDLL(None, use_errno=True)
+def becomes_root():
+    return libc.setuid(0) == 0 and int(status()["CapEff"], 16) != 0
+print(json.dumps({
+    "pid": os.getpid(), "uid": os.getuid(), "no_new_privs": int(status()["NoNewPrivs"]),
+    "cap_eff": int(status()["CapEff"], 16), "cap_bnd": int(status()["CapBnd"], 16), "files": sorted(os.listdir(".")),
+    "secret": os.path.exists(sys.argv[1]), "write_work": can_write("new.txt"), "write_tmp": can_write("/tmp/x"),
+    "write_usr": can_write("/usr/dlcourse-x"), "write_etc": can_write("/etc/dlcourse-x"),
+    "net": can_connect(int(sys.argv[2])), "mount": libc.mount(b"x", b"/tmp", b"tmpfs", 0, None) == 0,
+    "setuid": becomes_root(),
+    "rlimit_as_mb": resource.getrlimit(resource.RLIMIT_AS)[0] >> 20,
+}))
+"""
+
+# Runs as the unprivileged user: loads sandbox.py by path (no numpy needed), probes, runs _INSIDE.
+_OUTSIDE = r"""
+import dataclasses, importlib.util, json, sys
+base, port = sys.argv[1], sys.argv[2]
+spec = importlib.util.spec_from_file_location("sandbox", base + "/pkg/grader/sandbox.py")
+sb = importlib.util.module_from_spec(spec)
+sys.modules["sandbox"] = sb
+spec.loader.exec_module(sb)
+why = sb.probe()
+if why:
+    print(json.dumps({"probe": why}))
+    sys.exit()
+limits = dict(dataclasses.asdict(sb.Limits()), memory_mb=700)
+jail = sb.Spec(workdir=base + "/work", source=base + "/src", runtime=base + "/run", limits=limits)
+inside = open(base + "/inside.py").read()  # the jail does not see base: pass the code itself
+cmd = sb.jail_command(jail, [sys.executable, "-c", inside, base + "/secret.txt", port])
+import subprocess
+proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+print(proc.stdout.strip().splitlines()[-1] if proc.returncode == 0 else json.dumps({"failed": proc.stderr}))
+"""
+
+
+def _python_as(user: str) -> list[str] | None:
+    """The argv prefix that runs a Python as ``user`` ("root" or "unprivileged"), or None if there is none."""
+    root = os.geteuid() == 0
+    if user == "root" or not root:
+        return [sys.executable] if (user == "root") == root else None
+    if not shutil.which("setpriv"):
+        return None
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "PATH=/usr/bin:/bin"]
+    for python in dict.fromkeys([sys.executable, "/usr/bin/python3"]):
+        runs = os.path.exists(python) and subprocess.run([*nobody, python, "-c", "pass"], capture_output=True)
+        if runs and runs.returncode == 0:
+            return [*nobody, python]
+    return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux namespaces")
+@pytest.mark.parametrize("user", ["root", "unprivileged"])
+def test_sandbox_leaves_student_code_no_capability_no_network_no_host_files(user):
+    """Both ways into the jail: as root (the kernel becomes nobody) and as an ordinary user
+    (a user namespace, where uid 0 has no capability left). The jail's launcher needs only the
+    standard library, so the unprivileged run may use any Python (the system's, when root's
+    virtual environment lies in a home folder other users cannot enter)."""
+    python = _python_as(user)
+    if python is None:
+        pytest.skip(f"no Python that runs as {user} here")
+    base = Path(tempfile.mkdtemp(prefix="dlcourse-jail-test-"))
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        (base / "pkg" / "grader").mkdir(parents=True)
+        shutil.copy2(Path(sandbox.__file__), base / "pkg" / "grader" / "sandbox.py")
+        (base / "src").mkdir()
+        (base / "src" / "mine.txt").write_text("mine")
+        (base / "run").mkdir()
+        (base / "secret.txt").write_text("the gradebook")
+        (base / "inside.py").write_text(_INSIDE)
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o777 if path.name == "run" else 0o755 if path.is_dir() else 0o644)
+        port = listener.getsockname()[1]
+        proc = subprocess.run([*python, "-c", _OUTSIDE, str(base), str(port)], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        seen = json.loads(proc.stdout.strip().splitlines()[-1])
+        if user == "unprivileged" and "unshare" in seen.get("probe", "") and "not permitted" in seen["probe"]:
+            pytest.skip(f"unprivileged user namespaces are disabled here: {seen['probe']}")
+        assert seen == {
+            "pid": 2, "uid": sandbox.NOBODY if user == "root" else 0, "cap_eff": 0, "cap_bnd": 0,
+            "no_new_privs": 1, "files": ["mine.txt"], "secret": False, "write_work": True, "write_tmp": True,
+            "write_usr": False, "write_etc": False, "net": False, "mount": False, "setuid": False,
+            "rlimit_as_mb": 700,
+        }, seen
+        listener.settimeout(0)
+        with pytest.raises(BlockingIOError):  # the jail's connection attempt never reached the host
+            listener.accept()
+        assert not (base / "src" / "new.txt").exists()
+    finally:
+        listener.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_sandbox_kills_on_memory_and_file_limits(tmp_path):
     if sandbox.probe() is not None:
         pytest.skip("no isolation on this machine")
-    import subprocess
 
     src = tmp_path / "src"
     src.mkdir()

@@ -51,6 +51,9 @@ PR_CAPBSET_DROP = 24
 PR_SET_PDEATHSIG = 1
 
 NOBODY = 65534
+# The course package (dlcourse/). This file needs nothing but the standard library and runs as a
+# script: starting a jail does not import numpy, and any Python 3.9+ can start one.
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What a kernel needs from the host, bound read-only at the same paths (when they exist).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc")
 DEVICES = ("null", "zero", "random", "urandom", "full")
@@ -132,27 +135,26 @@ def _python_paths() -> list[str]:
     """
     import sysconfig
 
-    import dlcourse
-
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
     paths |= {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
     # An editable install (the course package in a checkout) is found by a path finder: bind the
     # package folder itself, not the checkout around it, which holds solutions/.
-    paths.add(os.path.dirname(os.path.abspath(dlcourse.__file__)))
+    paths.add(PACKAGE_DIR)
     paths = {p for p in paths if p and os.path.isdir(p)}
     return sorted(p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths))
 
 
 def _drop_privileges(as_root: bool) -> None:
+    """Empty the capability bounding set (nothing executed later can gain a capability: this is
+    what makes uid 0 of a user namespace powerless), become ``nobody`` when root, no new privileges."""
     libc = _libc()
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
+            break
     if as_root:
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
-    else:  # uid 0 of a user namespace: drop every capability for good
-        for cap in range(64):
-            if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
-                break
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
 
 
@@ -280,16 +282,19 @@ def run_jailed(spec: Spec, command: list[str]) -> int:
 
 def jail_command(spec: Spec, command: list[str]) -> list[str]:
     """The argv that runs ``command`` in the jail described by ``spec``."""
-    return [sys.executable, "-m", "dlcourse.grader.sandbox", json.dumps(asdict(spec)), "--", *command]
+    # -I: the launcher's sys.path gets neither this folder nor PYTHONPATH; it needs only the stdlib.
+    return [sys.executable, "-I", os.path.abspath(__file__), json.dumps(asdict(spec)), "--", *command]
 
 
 def probe(timeout: float = 30) -> str | None:
     """``None`` if the jail works here, else a sentence saying why not."""
     if not sys.platform.startswith("linux"):
         return f"isolation needs Linux namespaces; this is {sys.platform}"
+    import socket
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="dlcourse-probe-") as tmp:
+    # A server on the host's loopback that the jailed process must not reach.
+    with socket.create_server(("127.0.0.1", 0)) as server, tempfile.TemporaryDirectory(prefix="dlcourse-probe-") as tmp:
         src, run = Path(tmp, "src"), Path(tmp, "run")
         src.mkdir()
         run.mkdir()
@@ -300,8 +305,10 @@ def probe(timeout: float = 30) -> str | None:
         script = (
             "import os, socket\n"
             "assert open('probe.txt').read() == 'in'\n"
-            "try:\n    socket.create_connection(('127.0.0.1', 9), timeout=2); print('NET')\n"
+            f"try:\n    socket.create_connection(('127.0.0.1', {server.getsockname()[1]}), timeout=2); print('NET')\n"
             "except OSError:\n    pass\n"
+            "status = dict(ln.split(':', 1) for ln in open('/proc/self/status') if ':' in ln)\n"
+            "if int(status['CapEff'], 16) or int(status['CapBnd'], 16):\n    print('CAPS', status['CapEff'].strip())\n"
             f"print('UID', os.getuid(), 'SOLVED' if os.path.exists({str(Path(tmp, 'secret.txt'))!r}) else 'HIDDEN')\n"
         )
         spec = Spec(workdir=str(Path(tmp, "work")), source=str(src), runtime=str(run))
@@ -315,7 +322,7 @@ def probe(timeout: float = 30) -> str | None:
         if proc.returncode != 0:
             last = out.strip().splitlines()[-1] if out.strip() else f"exit status {proc.returncode}"
             return f"could not create the sandbox ({last})"
-        if "NET" in out or "SOLVED" in out:
+        if "NET" in out or "SOLVED" in out or "CAPS" in out:
             return f"the sandbox leaked: {out.strip()}"
     return None
 
