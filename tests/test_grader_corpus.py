@@ -1,6 +1,7 @@
-"""The cohort grader against a corpus of bad submissions of week 1's first notebook.
+"""The cohort grader against a corpus of bad submissions of week 1's first notebook, and a few
+that try to fool week 2's tests.
 
-One scratch course, one cohort: every submission below is graded together by
+One scratch course, one cohort per week: every submission below is graded together by
 ``python -m dlcourse.grader autograde`` (parallel, jailed). Each must get exactly the expected
 score, the expected problem or flag in the summary, and must not disturb the others. A second
 run must give the same scores.
@@ -56,6 +57,14 @@ def _inject(nb, grade_id: str, body: str) -> nbformat.NotebookNode:
     indented = "\n".join("    " + ln for ln in body.splitlines())
     lines.insert(doc_end + 1, indented)
     cell.source = "\n".join(lines)
+    return nb
+
+
+def _prepend(nb, grade_id: str, source: str) -> nbformat.NotebookNode:
+    """Put ``source`` (a helper class, say) before the code of cell ``grade_id``."""
+    nb = copy.deepcopy(nb)
+    cell = _code(nb, grade_id)
+    cell.source = source + "\n\n" + cell.source
     return nb
 
 
@@ -117,10 +126,11 @@ def _corpus(release, solution, course: Path, port: int) -> dict[str, tuple[objec
         "s10-deleted-test": (deleted, without("tensors-one-hot"), "deleted locked cells tensors-one-hot"),
         "s11-duplicate-id": (dup, FULL, "duplicated cell ids tensors-gates"),
         "s12-edited-points": (points, FULL, "edited grading metadata"),
-        "s13-always-equal": (_append(_inject(good, "tensors-one-hot-code", "return AlwaysEqual()"),
-                                     "class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n"
-                                     "    def __array__(self, dtype=None, copy=None):\n"
-                                     "        raise TypeError('no')\n", after=None),
+        "s13-always-equal": (_prepend(_inject(good, "tensors-one-hot-code", "return AlwaysEqual()"),
+                                      "tensors-one-hot-code",
+                                      "class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n"
+                                      "    def __array__(self, dtype=None, copy=None):\n"
+                                      "        raise TypeError('no')\n"),
                              without("tensors-one-hot"), "defines __eq__"),
         "s14-patched-numpy": (wrong_and_patched(
                                   "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
@@ -160,13 +170,28 @@ def _corpus(release, solution, course: Path, port: int) -> dict[str, tuple[objec
     }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("corpus")
+def _course(tmp: Path, week: str) -> Path:
+    """A scratch course with ``week`` released and short time limits (a loop costs 8 s, not 60)."""
     course = grading.make_scratch_course(ROOT, tmp / "course")
     cfg = course / "autograder" / "nbgrader_config.py"
     cfg.write_text(cfg.read_text() + "\nc.Execute.timeout = 8\nc.GuardedExecute.notebook_timeout = 120\n")
-    grading.nbgrader(course, "generate_assignment", WEEK, "--force")
+    grading.nbgrader(course, "generate_assignment", week, "--force")
+    return course
+
+
+def _grade(course: Path, week: str, *students: str) -> dict[str, dict[str, str]]:
+    """Grade ``week`` (only ``students`` if given) with the course's grader; the summary's rows."""
+    only = [arg for s in students for arg in ("--student", s)]
+    proc = subprocess.run([sys.executable, "-m", "dlcourse.grader", "--course", str(course), "autograde", week,
+                           "--workers", "2", *only], capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    with open(course / "autograder" / "reports" / week / "summary.csv", encoding="utf-8") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = _course(tmp_path_factory.mktemp("corpus"), WEEK)
     release = grading.read_notebook(course / "notebooks" / WEEK / NAME)
     solution = grading.read_notebook(ROOT / "solutions" / WEEK / NAME)
 
@@ -202,16 +227,8 @@ def graded(tmp_path_factory):
     grading.nbgrader(course, "db", "student", "import", str(roster))
     good_before = (course / "autograder" / "submitted" / "s00-good" / WEEK / "notes.txt").read_bytes()
 
-    def grade(*students: str) -> dict[str, dict[str, str]]:
-        only = [arg for s in students for arg in ("--student", s)]
-        proc = subprocess.run([sys.executable, "-m", "dlcourse.grader", "--course", str(course), "autograde", WEEK,
-                               "--workers", "2", *only], capture_output=True, text=True, timeout=1500)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-        with open(course / "autograder" / "reports" / WEEK / "summary.csv", encoding="utf-8") as f:
-            return {row["student"]: row for row in csv.DictReader(f)}
-
-    first = grade()
-    second = grade(*REGRADED)
+    first = _grade(course, WEEK)
+    second = _grade(course, WEEK, *REGRADED)
     stop.set()
     return {"course": course, "corpus": corpus, "first": first, "second": second, "received": received,
             "good_before": good_before}
@@ -263,3 +280,73 @@ def test_bad_files_are_kept_not_deleted(graded):
     sub = graded["course"] / "autograder" / "submitted"
     assert (sub / "s21-corrupt-json" / WEEK / NAME).exists()
     assert (sub / "s22-wrong-name" / WEEK / "01_tensors_and_perceptrons (1).ipynb").exists()
+
+
+# -- week 2: the same protections hold for the optimizers' tests ------------------------------------
+WEEK2 = "week2_optimizers"
+NAME2 = "01_gradient_descent.ipynb"
+FOOLS = ("class Fools(np.ndarray):\n    def __eq__(self, other):\n        return np.ones(np.shape(self), bool)\n"
+         "    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):\n"
+         "        return np.ones(np.broadcast(*[np.asarray(i) for i in inputs]).shape, bool)\n")
+
+
+@pytest.fixture(scope="module")
+def graded_week2(tmp_path_factory):
+    course = _course(tmp_path_factory.mktemp("corpus2"), WEEK2)
+    release = grading.read_notebook(course / "notebooks" / WEEK2 / NAME2)
+    solution = grading.read_notebook(ROOT / "solutions" / WEEK2 / NAME2)
+    good = runner.fill_solutions(release, solution, set(runner.solution_cells(solution)))
+    full = sum(grading.grade_cells(solution).values())
+    pts = grading.grade_cells(solution)
+    run_pts = pts["gd-run"]
+    grad_pts = pts["gd-linreg-grad"] + pts["gd-sgd-epoch"]  # the SGD epoch calls linreg_loss_and_grads
+    wrong_grads = _inject(good, "gd-linreg-grad-code", "r = X @ w + b - y\n"  # dw with the wrong sign
+                          "return float(np.mean(r**2)), -(2 / len(y)) * (X.T @ r), float(2 * np.mean(r))")
+    fooling_array = _inject(good, "gd-run-code", "return np.zeros((n_steps + 1, len(x0))).view(Fools)")
+    fooling_float = _inject(good, "gd-linreg-grad-code", "return AlwaysEqual(0.0), np.zeros(len(w)), AlwaysEqual(0.0)")
+    corpus = {
+        "w2-good": (good, full, ""),
+        "w2-wrong-grads": (wrong_grads, full - grad_pts, ""),  # the control: what tampering below must not improve
+        # an ndarray subclass whose comparisons and ufuncs always answer "equal"
+        "w2-fooling-array": (_prepend(fooling_array, "gd-run-code", FOOLS), full - run_pts, "defines __eq__"),
+        # a float whose == is always true, for the loss
+        "w2-fooling-float": (_prepend(fooling_float, "gd-linreg-grad-code",
+                                      "class AlwaysEqual(float):\n    def __eq__(self, other):\n        return True\n"
+                                      "    __hash__ = float.__hash__\n"),
+                             full - grad_pts, "defines __eq__"),
+        # torch's and numpy's comparisons patched after a wrong answer
+        "w2-patched-torch-numpy": (_append(wrong_grads,
+                                           "import torch\ntorch.allclose = lambda *a, **k: True\n"
+                                           "np.testing.assert_allclose = lambda *a, **k: None\n"
+                                           "np.allclose = lambda *a, **k: True\n"
+                                           "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n",
+                                           after="gd-linreg-grad-code"),
+                                   full - grad_pts, "patches torch.allclose"),
+        # the checks' private references, patched at run time (under an alias the static scan misses)
+        "w2-patched-check-internals": (_append(wrong_grads,
+                                               "import dlcourse.checks as c\nc._array_equal = lambda *a: True\n"
+                                               "c._isclose = lambda a, b, **k: np.isfinite(a - b)\n",
+                                               after="gd-linreg-grad-code"),
+                                       full - grad_pts, "tampered at run time"),
+    }
+    for student, (nb, _, _) in corpus.items():
+        folder = course / "autograder" / "submitted" / student / WEEK2
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / NAME2))
+    first = _grade(course, WEEK2)
+    second = _grade(course, WEEK2, "w2-fooling-array", "w2-patched-torch-numpy")
+    return {"corpus": corpus, "first": first, "second": second}
+
+
+@pytest.mark.parametrize("student", ["w2-good", "w2-wrong-grads", "w2-fooling-array", "w2-fooling-float",
+                                     "w2-patched-torch-numpy", "w2-patched-check-internals"])
+def test_week2_tests_are_not_fooled(graded_week2, student):
+    _, expected, reason = graded_week2["corpus"][student]
+    row = graded_week2["first"][student]
+    assert float(row["score"]) == expected, f"{student}: {row}"
+    text = row["problems"] + " " + row["flags"]
+    assert reason in text, f"{student}: expected {reason!r} in {text!r}"
+    if student in ("w2-good", "w2-wrong-grads"):
+        assert row["review"] == "" and row["flags"] == "", row
+    assert {s: r["score"] for s, r in graded_week2["second"].items()} == {
+        s: graded_week2["first"][s]["score"] for s in graded_week2["second"]}

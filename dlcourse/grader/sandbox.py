@@ -79,6 +79,7 @@ class Spec:
     source: str  # the host folder whose files are copied into the writable working copy
     runtime: str  # a host folder shared with the grader: connection file and IPC sockets
     readonly: list[str] = field(default_factory=list)  # extra host paths bound read-only
+    home_seed: str | None = None  # a host folder copied into the jail's /tmp (the kernel's HOME): caches
     limits: dict[str, int] = field(default_factory=lambda: asdict(Limits()))
 
 
@@ -133,6 +134,7 @@ def _python_paths() -> list[str]:
 
     Only these: ``sys.path`` may start with the current folder, which is the course checkout.
     """
+    import importlib.util
     import sysconfig
 
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
@@ -140,6 +142,10 @@ def _python_paths() -> list[str]:
     # An editable install (the course package in a checkout) is found by a path finder: bind the
     # package folder itself, not the checkout around it, which holds solutions/.
     paths.add(PACKAGE_DIR)
+    # ... and the one the kernel's Python will import (the same one, unless two checkouts mix).
+    found = importlib.util.find_spec("dlcourse")  # finds without importing (no numpy here)
+    if found is not None and found.origin:
+        paths.add(os.path.dirname(found.origin))
     paths = {p for p in paths if p and os.path.isdir(p)}
     return sorted(p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths))
 
@@ -183,6 +189,10 @@ def _build_root(libc: Any, spec: Spec, as_root: bool) -> str:
     for tmp in ("/tmp", "/dev/shm"):
         os.makedirs(new_root + tmp, exist_ok=True)
         _mount(libc, "tmp", new_root + tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"{disk},mode=1777")
+    if spec.home_seed and os.path.isdir(spec.home_seed):
+        shutil.copytree(spec.home_seed, new_root + "/tmp", dirs_exist_ok=True, symlinks=False)
+        if as_root:
+            _chown_tree(new_root + "/tmp")
     for d in SYSTEM_DIRS:
         if os.path.islink(d):
             os.symlink(os.readlink(d), new_root + d)
@@ -208,10 +218,15 @@ def _build_root(libc: Any, spec: Spec, as_root: bool) -> str:
     os.makedirs(runtime, exist_ok=True)
     _mount(libc, spec.runtime, runtime, None, MS_BIND)
     if as_root:
-        for dirpath, dirnames, filenames in os.walk(work):
-            for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
-                os.lchown(name, NOBODY, NOBODY)
+        _chown_tree(work)
     return new_root
+
+
+def _chown_tree(top: str) -> None:
+    """Give ``top`` and everything in it to the sandbox user."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+            os.lchown(name, NOBODY, NOBODY)
 
 
 def _handle_signals(child: int) -> None:
