@@ -198,7 +198,7 @@ print(json.dumps({
 # Runs as the unprivileged user: loads sandbox.py by path (no numpy needed), probes, runs _INSIDE.
 _OUTSIDE = r"""
 import dataclasses, importlib.util, json, sys
-base, port = sys.argv[1], sys.argv[2]
+base, port, inside = sys.argv[1:4]
 spec = importlib.util.spec_from_file_location("sandbox", base + "/pkg/grader/sandbox.py")
 sb = importlib.util.module_from_spec(spec)
 sys.modules["sandbox"] = sb
@@ -209,7 +209,6 @@ if why:
     sys.exit()
 limits = dict(dataclasses.asdict(sb.Limits()), memory_mb=700)
 jail = sb.Spec(workdir=base + "/work", source=base + "/src", runtime=base + "/run", limits=limits)
-inside = open(base + "/inside.py").read()  # the jail does not see base: pass the code itself
 cmd = sb.jail_command(jail, [sys.executable, "-c", inside, base + "/secret.txt", port])
 import subprocess
 proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -251,11 +250,10 @@ def test_sandbox_leaves_student_code_no_capability_no_network_no_host_files(user
         (base / "src" / "mine.txt").write_text("mine")
         (base / "run").mkdir()
         (base / "secret.txt").write_text("the gradebook")
-        (base / "inside.py").write_text(_INSIDE)
         for path in [base, *base.rglob("*")]:
             path.chmod(0o777 if path.name == "run" else 0o755 if path.is_dir() else 0o644)
         port = listener.getsockname()[1]
-        proc = subprocess.run([*python, "-c", _OUTSIDE, str(base), str(port)], capture_output=True, text=True,
+        proc = subprocess.run([*python, "-c", _OUTSIDE, str(base), str(port), _INSIDE], capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode == 0, proc.stderr
         seen = json.loads(proc.stdout.strip().splitlines()[-1])
