@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dlcourse import grading  # noqa: E402
+from dlcourse.tooling import notebooks as nbtools  # noqa: E402
 from tests.support import runner  # noqa: E402
 
 KINDS = ["right"] * 5 + ["wrong", "half", "half", "untouched", "bad"]
@@ -52,8 +52,8 @@ def _cohort(course: Path, week: str, n: int) -> list[Path]:
         kind = KINDS[i % 10]
         nbs = {}
         for j, name in enumerate(names):
-            sol = grading.read_notebook(ROOT / "solutions" / week / name)
-            rel = grading.read_notebook(course / "notebooks" / week / name)
+            sol = nbtools.read_notebook(ROOT / "solutions" / week / name)
+            rel = nbtools.read_notebook(course / "notebooks" / week / name)
             cells = list(runner.solution_cells(sol))
             if kind in ("right", "wrong"):
                 nb = runner.fill_solutions(rel, sol, set(cells))
@@ -67,7 +67,7 @@ def _cohort(course: Path, week: str, n: int) -> list[Path]:
                 code = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
                 code.source += "\nwhile True:\n    pass\n" if (i // 10) % 2 else "\nimport os\nos._exit(1)\n"
             nbs[name] = nb
-        folder = grading.submit(course, student, week, nbs)
+        folder = nbtools.submit(course, student, week, nbs)
         paths += [folder / name for name in names]
     return paths
 
@@ -98,7 +98,7 @@ def _execute(path: str, timeout: int) -> float:
     import nbclient
     from nbclient.exceptions import DeadKernelError
 
-    nb = grading.read_notebook(Path(path))
+    nb = nbtools.read_notebook(Path(path))
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     client = nbclient.NotebookClient(nb, timeout=timeout, interrupt_on_timeout=True, allow_errors=True,
                                      resources={"metadata": {"path": str(Path(path).parent)}})
@@ -119,10 +119,10 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dlcourse-bench-"))
     try:
-        base = grading.make_scratch_course(ROOT, tmp / "base")
+        base = nbtools.make_scratch_course(ROOT, tmp / "base")
         cfg = base / "autograder" / "nbgrader_config.py"
         cfg.write_text(cfg.read_text() + f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
-        grading.nbgrader(base, "generate_assignment", args.week, "--force")
+        nbtools.nbgrader(base, "generate_assignment", args.week, "--force")
         paths = _cohort(base, args.week, args.students)
         kinds = [KINDS[i % 10] for i in range(args.students)]
         mix = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(KINDS))
@@ -132,7 +132,7 @@ def main() -> None:
         if not args.skip_sequential:
             seq = runner.clone_course(base, tmp / "seq")
             t = time.perf_counter()
-            proc = grading.nbgrader(seq, "autograde", args.week, check=False)
+            proc = nbtools.nbgrader(seq, "autograde", args.week, check=False)
             times["sequential nbgrader autograde"] = time.perf_counter() - t
             if proc.returncode:
                 print(f"  (nbgrader autograde exited with status {proc.returncode}: some submissions failed)")
@@ -154,12 +154,12 @@ def main() -> None:
             print(f"  speed-up over sequential nbgrader: {times['sequential nbgrader autograde'] / g:.2f}x")
         plain_s = times["plain execution (nbclient, no grading)"]
         print(f"  overhead over plain execution ({len(graded)} notebooks): {100 * (g / plain_s - 1):+.1f} %")
-        ours = grading.scores(par, args.week)
+        ours = nbtools.scores(par, args.week)
         total = {s: sum(v for nb in per.values() for v in nb.values()) for s, per in ours.items()}
         print(f"  scores: {len(ours)} students graded, mean {sum(total.values()) / max(1, len(total)):.1f}, "
               f"{sum(v == max(total.values(), default=0) for v in total.values())} with full marks")
         if not args.skip_sequential:
-            theirs = grading.scores(seq, args.week)
+            theirs = nbtools.scores(seq, args.week)
             differ = sorted(s for s in set(ours) | set(theirs) if ours.get(s) != theirs.get(s))
             verdict = "yes" if not differ else "NO, they differ for " + ", ".join(differ)
             print(f"  same scores as sequential nbgrader: {verdict}")

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dlcourse import grading  # noqa: E402
+from dlcourse.tooling import notebooks as nbtools  # noqa: E402
 
 FULL_BUDGET_S, AUTOGRADE_BUDGET_S = 90.0, 20.0
 
@@ -37,15 +37,15 @@ def main() -> int:
     results: dict[str, dict] = {}
     over = []
     try:
-        course = grading.make_scratch_course(ROOT, tmp / "course")
+        course = nbtools.make_scratch_course(ROOT, tmp / "course")
         print(f"{'notebook':55s} {'full run':>10s} {'autograde':>10s}")
         for week in weeks:
             for path in sorted((ROOT / "solutions" / week).glob("*.ipynb")):
                 work = tmp / "run" / week
                 work.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, work / path.name)
-                full = grading.execute_notebook(work / path.name)
-                auto = grading.execute_notebook(work / path.name, env={"NBGRADER_EXECUTION": "autograde"})
+                full = nbtools.execute_notebook(work / path.name)
+                auto = nbtools.execute_notebook(work / path.name, env={"NBGRADER_EXECUTION": "autograde"})
                 key = f"{week}/{path.name}"
                 results[key] = {"full_s": round(full.seconds, 2), "autograde_s": round(auto.seconds, 2)}
                 flag = ""
@@ -55,11 +55,11 @@ def main() -> int:
                 print(f"{key:55s} {full.seconds:9.1f}s {auto.seconds:9.1f}s{flag}", flush=True)
         print()
         for week in weeks:
-            grading.nbgrader(course, "generate_assignment", week, "--force")
-            nbs = {p.name: grading.read_notebook(p) for p in sorted((ROOT / "solutions" / week).glob("*.ipynb"))}
-            grading.submit(course, "benchmark", week, nbs)
+            nbtools.nbgrader(course, "generate_assignment", week, "--force")
+            nbs = {p.name: nbtools.read_notebook(p) for p in sorted((ROOT / "solutions" / week).glob("*.ipynb"))}
+            nbtools.submit(course, "benchmark", week, nbs)
             start = time.perf_counter()
-            grading.nbgrader(course, "autograde", week, "--student", "benchmark")
+            nbtools.nbgrader(course, "autograde", week, "--student", "benchmark")
             seconds = time.perf_counter() - start
             results[f"{week} (nbgrader autograde, one submission)"] = {"autograde_submission_s": round(seconds, 2)}
             total_full = sum(v["full_s"] for k, v in results.items() if k.startswith(week + "/"))

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import runner  # noqa: E402
 
-from dlcourse import grading  # noqa: E402
+from dlcourse.tooling import notebooks as nbtools  # noqa: E402
 
 # Grading runs student code in dlcourse.grader.sandbox. As root it must work (a failure is a bug);
 # as another user where user namespaces are disabled, the notebook tests grade unconfined and the
@@ -68,14 +68,14 @@ class CourseRun:
 
 
 def _build(tmp: Path) -> CourseRun:
-    scratch = grading.make_scratch_course(ROOT, tmp / "course")
+    scratch = nbtools.make_scratch_course(ROOT, tmp / "course")
     for week in WEEKS:
-        grading.nbgrader(scratch, "generate_assignment", week, "--force")
+        nbtools.nbgrader(scratch, "generate_assignment", week, "--force")
     run = CourseRun(scratch)
     for path in SOLUTIONS:
         key = rel(path)
-        run.solutions[key] = grading.read_notebook(path)
-        run.releases[key] = grading.read_notebook(scratch / "notebooks" / key)
+        run.solutions[key] = nbtools.read_notebook(path)
+        run.releases[key] = nbtools.read_notebook(scratch / "notebooks" / key)
 
     work = tmp / "work"
     ctx = multiprocessing.get_context("spawn")
@@ -125,7 +125,7 @@ def _build(tmp: Path) -> CourseRun:
                 "tampered": tampered,
             }
             for variant, nb in subs.items():
-                grading.submit(courses[variant], "student", week, {name: nb})
+                nbtools.submit(courses[variant], "student", week, {name: nb})
         for variant in ("solution", "untouched", "half", "tampered"):
             futures[("grade", variant)] = pool.submit(runner.job_autograde, str(courses[variant]), WEEKS)
 
@@ -135,7 +135,7 @@ def _build(tmp: Path) -> CourseRun:
             week, name = key.split("/")
             table = work / "record" / key.replace("/", "__") / "calls.pkl"
             cheat_release = runner.cheat_notebook(run.releases[key], sol, run.wrapped[key], table)
-            grading.submit(courses["cheat"], "student", week, {name: cheat_release})
+            nbtools.submit(courses["cheat"], "student", week, {name: cheat_release})
             folder = work / "cheat-public" / key.replace("/", "__")
             folder.mkdir(parents=True)
             futures[("cheat-public", key)] = pool.submit(

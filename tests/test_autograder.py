@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse import grading
+from dlcourse.tooling import notebooks as nbtools
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "week0_demo"
@@ -43,12 +43,12 @@ def demo_course(tmp_path_factory) -> Path:
     nbformat.write(_demo_solution(), str(course / "solutions" / WEEK / NB))
     (course / "autograder").mkdir()
     shutil.copy2(ROOT / "autograder" / "nbgrader_config.py", course / "autograder")
-    grading.nbgrader(course, "generate_assignment", WEEK, "--force")
+    nbtools.nbgrader(course, "generate_assignment", WEEK, "--force")
     return course
 
 
 def test_release_goes_to_notebooks_with_todo_stub(demo_course):
-    released = grading.read_notebook(demo_course / "notebooks" / WEEK / NB)
+    released = nbtools.read_notebook(demo_course / "notebooks" / WEEK / NB)
     assert "todo()" in released.cells[1].source and "return 2 * x" not in released.cells[1].source
     assert "HIDDEN" not in released.cells[2].source and (demo_course / "autograder" / "gradebook.db").exists()
 
@@ -57,27 +57,27 @@ def test_zip_collect_roster_autograde_and_grades_csv(demo_course):
     course = demo_course
     roster = course / "autograder" / "students.csv"
     roster.write_text("id,first_name,last_name,email\nalice,A,L,a@x\nbob,B,O,b@x\ncarol,C,A,c@x\n")
-    grading.nbgrader(course, "db", "student", "import", str(roster))
+    nbtools.nbgrader(course, "db", "student", "import", str(roster))
 
     solved = _demo_solution()
-    released = grading.read_notebook(course / "notebooks" / WEEK / NB)
+    released = nbtools.read_notebook(course / "notebooks" / WEEK / NB)
     archive = course / "autograder" / "downloaded" / WEEK / "archive"
     archive.mkdir(parents=True)
     with zipfile.ZipFile(archive / "lms.zip", "w") as zf:
         zf.writestr(f"alice_{NB}", nbformat.writes(solved))  # plain name
         zf.writestr(f"bob_late_1234_5678_{NB}", nbformat.writes(released))  # Canvas-style, untouched
         zf.writestr("readme.txt", "not a submission")
-    grading.nbgrader(course, "zip_collect", WEEK)
+    nbtools.nbgrader(course, "zip_collect", WEEK)
     submitted = sorted(p.relative_to(course / "autograder" / "submitted").as_posix()
                        for p in (course / "autograder" / "submitted").rglob("*.ipynb"))
     assert submitted == [f"alice/{WEEK}/{NB}", f"bob/{WEEK}/{NB}"]
 
-    grading.nbgrader(course, "autograde", WEEK)
-    scores = grading.scores(course, WEEK)
+    nbtools.nbgrader(course, "autograde", WEEK)
+    scores = nbtools.scores(course, WEEK)
     assert scores["alice"]["01_demo"] == {"demo-double": 2.0}  # the warning on stderr costs nothing
     assert scores["bob"]["01_demo"] == {"demo-double": 0.0}
 
-    grading.nbgrader(course, "generate_feedback", WEEK)
+    nbtools.nbgrader(course, "generate_feedback", WEEK)
     feedback = (course / "autograder" / "feedback" / "alice" / WEEK / "01_demo.html").read_text()
     assert "demo-double" in feedback
     # Feedback names the failed test and its message, but never shows the hidden tests' source.
@@ -86,7 +86,7 @@ def test_zip_collect_roster_autograde_and_grades_csv(demo_course):
         assert "double(-3.5)" not in html and "HIDDEN TESTS" not in html and "hidden tests: run by the grader" in html
     assert "NotImplementedError" in bob and "double" in bob
 
-    grading.nbgrader(course, "export", "--to", "grades.csv")
+    nbtools.nbgrader(course, "export", "--to", "grades.csv")
     rows = {r["student_id"]: r for r in csv.DictReader((course / "autograder" / "grades.csv").open())}
     assert set(rows) == {"alice", "bob", "carol"}  # carol submitted nothing and still appears
     assert float(rows["alice"]["raw_score"]) == 2.0 and float(rows["carol"]["raw_score"]) == 0.0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcourse import grading
+from dlcourse.tooling import notebooks as nbtools
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted(ROOT.glob("solutions/week*/*.ipynb"))
@@ -33,5 +33,5 @@ def test_environment_is_colab_like():
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[f"{p.parent.name}/{p.name}" for p in SOLUTIONS])
 def test_solution_runs_with_colab_versions(path, tmp_path):
     shutil.copy2(path, tmp_path / path.name)
-    run = grading.execute_notebook(tmp_path / path.name, allow_errors=True)
+    run = nbtools.execute_notebook(tmp_path / path.name, allow_errors=True)
     assert not run.errors, f"{path.name} fails with Colab-like versions: {run.errors}"

@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse import grading
 from dlcourse.grader import sandbox
+from dlcourse.tooling import notebooks as nbtools
 from tests.support import runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,10 +172,10 @@ def _corpus(release, solution, course: Path, port: int) -> dict[str, tuple[objec
 
 def _course(tmp: Path, week: str) -> Path:
     """A scratch course with ``week`` released and short time limits (a loop costs 8 s, not 60)."""
-    course = grading.make_scratch_course(ROOT, tmp / "course")
+    course = nbtools.make_scratch_course(ROOT, tmp / "course")
     cfg = course / "autograder" / "nbgrader_config.py"
     cfg.write_text(cfg.read_text() + "\nc.Execute.timeout = 8\nc.GuardedExecute.notebook_timeout = 120\n")
-    grading.nbgrader(course, "generate_assignment", week, "--force")
+    nbtools.nbgrader(course, "generate_assignment", week, "--force")
     return course
 
 
@@ -192,8 +192,8 @@ def _grade(course: Path, week: str, *students: str) -> dict[str, dict[str, str]]
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("corpus"), WEEK)
-    release = grading.read_notebook(course / "notebooks" / WEEK / NAME)
-    solution = grading.read_notebook(ROOT / "solutions" / WEEK / NAME)
+    release = nbtools.read_notebook(course / "notebooks" / WEEK / NAME)
+    solution = nbtools.read_notebook(ROOT / "solutions" / WEEK / NAME)
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -224,7 +224,7 @@ def graded(tmp_path_factory):
     (course / "autograder" / "submitted" / "s00-good" / WEEK / "notes.txt").write_text(SECRET)
     roster = course / "autograder" / "students.csv"
     roster.write_text("id,first_name,last_name,email\nzz-absent,Ab,Sent,a@x\n")
-    grading.nbgrader(course, "db", "student", "import", str(roster))
+    nbtools.nbgrader(course, "db", "student", "import", str(roster))
     good_before = (course / "autograder" / "submitted" / "s00-good" / WEEK / "notes.txt").read_bytes()
 
     first = _grade(course, WEEK)
@@ -267,7 +267,7 @@ def test_nonsubmitter_from_the_roster_is_listed_with_zero(graded):
 
 def test_student_code_saw_no_grader_files_and_no_network(graded):
     course = graded["course"]
-    nb = grading.read_notebook(course / "autograder" / "autograded" / "s17-reads-grader-files" / WEEK / NAME)
+    nb = nbtools.read_notebook(course / "autograder" / "autograded" / "s17-reads-grader-files" / WEEK / NAME)
     out = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "No such file" in out and "SQLite format" not in out
     assert "BEGIN HIDDEN TESTS" not in out and SECRET not in out
@@ -293,11 +293,11 @@ FOOLS = ("class Fools(np.ndarray):\n    def __eq__(self, other):\n        return
 @pytest.fixture(scope="module")
 def graded_week2(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("corpus2"), WEEK2)
-    release = grading.read_notebook(course / "notebooks" / WEEK2 / NAME2)
-    solution = grading.read_notebook(ROOT / "solutions" / WEEK2 / NAME2)
+    release = nbtools.read_notebook(course / "notebooks" / WEEK2 / NAME2)
+    solution = nbtools.read_notebook(ROOT / "solutions" / WEEK2 / NAME2)
     good = runner.fill_solutions(release, solution, set(runner.solution_cells(solution)))
-    full = sum(grading.grade_cells(solution).values())
-    pts = grading.grade_cells(solution)
+    full = sum(nbtools.grade_cells(solution).values())
+    pts = nbtools.grade_cells(solution)
     run_pts = pts["gd-run"]
     grad_pts = pts["gd-linreg-grad"] + pts["gd-sgd-epoch"]  # the SGD epoch calls linreg_loss_and_grads
     wrong_grads = _inject(good, "gd-linreg-grad-code", "r = X @ w + b - y\n"  # dw with the wrong sign

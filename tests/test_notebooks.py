@@ -9,7 +9,8 @@ import pytest
 from conftest import ROOT, SOLUTIONS, WEEKS, CourseRun, read_nb, rel
 from support import runner
 
-from dlcourse import course, grading
+from dlcourse import course
+from dlcourse.tooling import notebooks as nbtools
 
 KEYS = [rel(p) for p in SOLUTIONS]
 SOLUTION_BUDGET_S = 90  # DESIGN.md: each solution notebook in at most 90 s on 2 cores
@@ -17,7 +18,7 @@ MIN_EXERCISES_PER_WEEK = 20
 
 
 def _points(nb) -> dict[str, float]:
-    return grading.grade_cells(nb)
+    return nbtools.grade_cells(nb)
 
 
 def _scores(run: CourseRun, variant: str, key: str) -> dict[str, float]:
@@ -37,7 +38,7 @@ def test_grade_ids_unique_and_prefixed():
     seen: dict[str, str] = {}
     for path in SOLUTIONS:
         nb = read_nb(path)
-        ids = [grading.nbgrader_meta(c)["grade_id"] for c in nb.cells if grading.nbgrader_meta(c).get("grade_id")]
+        ids = [nbtools.nbgrader_meta(c)["grade_id"] for c in nb.cells if nbtools.nbgrader_meta(c).get("grade_id")]
         prefixes = {i.split("-", 1)[0] for i in ids}
         assert len(prefixes) == 1, f"{rel(path)}: grade ids should share one notebook prefix, got {sorted(prefixes)}"
         for gid in ids:
@@ -61,7 +62,7 @@ def test_every_exercise_has_tests_with_hidden_part(path):
     assert not untested, f"{rel(path)}: solution cells without a test cell: {sorted(untested)}"
     for c in nb.cells:
         if runner.cell_kind(c) == "tests":
-            assert "### BEGIN HIDDEN TESTS" in c.source, f"{grading.nbgrader_meta(c)['grade_id']} has no hidden tests"
+            assert "### BEGIN HIDDEN TESTS" in c.source, f"{nbtools.nbgrader_meta(c)['grade_id']} has no hidden tests"
 
 
 def test_badges_install_lines_and_readme_are_stamped():
@@ -107,7 +108,7 @@ def test_release_holds_every_notebook_and_nothing_else():
 @pytest.mark.parametrize("key", KEYS)
 def test_release_has_no_solutions_or_hidden_tests(course_run, key):
     committed = read_nb(ROOT / "notebooks" / key)
-    assert not grading.released_has_no_solutions(committed)
+    assert not nbtools.released_has_no_solutions(committed)
     solution = course_run.solutions[key]
     hidden = []
     for c in solution.cells:
@@ -242,7 +243,7 @@ def test_hard_coded_public_answers_fail_hidden_tests(course_run, key):
     public = course_run.cheat_public_runs[key]
     errored = {e[0] for e in public["errors"]}
     passed_public = {
-        grading.nbgrader_meta(c)["grade_id"]
+        nbtools.nbgrader_meta(c)["grade_id"]
         for i, c in enumerate(public["notebook"].cells)
         if runner.cell_kind(c) == "tests" and i not in errored
     }

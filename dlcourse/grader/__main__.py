@@ -25,9 +25,7 @@ ROOT = Path.cwd()
 
 
 def _nbgrader(course: cohort.Course, *args: str) -> None:
-    from dlcourse import grading
-
-    grading.nbgrader(course.root, *args)
+    cohort.nbgrader(course.root, *args)
 
 
 def collect(course: cohort.Course, week: str, zip_path: Path | None, folder: Path | None, roster: Path | None) -> int:

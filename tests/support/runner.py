@@ -16,14 +16,14 @@ from typing import Any
 
 import nbformat
 
-from dlcourse import grading
+from dlcourse.tooling import notebooks as nbtools
 
 SUPPORT = Path(__file__).resolve().parent
 
 
 # ----------------------------------------------------------------------------- notebook helpers
 def cell_kind(cell: Any) -> str:
-    m = grading.nbgrader_meta(cell)
+    m = nbtools.nbgrader_meta(cell)
     if m.get("solution"):
         return "solution"
     if m.get("grade"):
@@ -33,7 +33,7 @@ def cell_kind(cell: Any) -> str:
 
 def solution_cells(nb: Any) -> dict[str, int]:
     """grade_id of each solution cell -> its index."""
-    return {grading.nbgrader_meta(c)["grade_id"]: i for i, c in enumerate(nb.cells) if cell_kind(c) == "solution"}
+    return {nbtools.nbgrader_meta(c)["grade_id"]: i for i, c in enumerate(nb.cells) if cell_kind(c) == "solution"}
 
 
 def test_dependencies(nb: Any) -> dict[str, set[str]]:
@@ -44,15 +44,15 @@ def test_dependencies(nb: Any) -> dict[str, set[str]]:
     for c in nb.cells:
         kind = cell_kind(c)
         if kind == "solution":
-            last_solution = grading.nbgrader_meta(c)["grade_id"]
+            last_solution = nbtools.nbgrader_meta(c)["grade_id"]
         elif kind == "tests":
             if last_solution is None:
-                raise ValueError(f"test cell {grading.nbgrader_meta(c)['grade_id']} has no solution cell above it")
-            own[grading.nbgrader_meta(c)["grade_id"]] = last_solution
+                raise ValueError(f"test cell {nbtools.nbgrader_meta(c)['grade_id']} has no solution cell above it")
+            own[nbtools.nbgrader_meta(c)["grade_id"]] = last_solution
     deps = {}
     for c in nb.cells:
         if cell_kind(c) == "tests":
-            gid = grading.nbgrader_meta(c)["grade_id"]
+            gid = nbtools.nbgrader_meta(c)["grade_id"]
             needs = c.metadata.get("dlcourse", {}).get("needs", [])
             unknown = [n for n in needs if n not in own]
             if unknown:
@@ -64,10 +64,10 @@ def test_dependencies(nb: Any) -> dict[str, set[str]]:
 def fill_solutions(release: Any, solution: Any, which: set[str]) -> Any:
     """A copy of the released notebook with the solution cells in ``which`` answered."""
     nb = copy.deepcopy(release)
-    src = {grading.nbgrader_meta(c)["grade_id"]: c.source for c in solution.cells if cell_kind(c) == "solution"}
+    src = {nbtools.nbgrader_meta(c)["grade_id"]: c.source for c in solution.cells if cell_kind(c) == "solution"}
     for c in nb.cells:
-        if cell_kind(c) == "solution" and grading.nbgrader_meta(c)["grade_id"] in which:
-            c.source = src[grading.nbgrader_meta(c)["grade_id"]]
+        if cell_kind(c) == "solution" and nbtools.nbgrader_meta(c)["grade_id"] in which:
+            c.source = src[nbtools.nbgrader_meta(c)["grade_id"]]
     return nb
 
 
@@ -117,7 +117,7 @@ def recording_notebook(release: Any, solution: Any, table: Path) -> tuple[Any, d
         if cell_kind(c) == "solution":
             names = function_names(c.source)
             if names:
-                wrapped[grading.nbgrader_meta(c)["grade_id"]] = names
+                wrapped[nbtools.nbgrader_meta(c)["grade_id"]] = names
                 cells.append(_code_cell("\n".join(f"{n} = _cheat.record({n!r}, {n})" for n in names)))
     cells.append(_code_cell(f"_cheat.dump({str(table)!r})"))
     nb.cells = cells
@@ -127,12 +127,12 @@ def recording_notebook(release: Any, solution: Any, table: Path) -> tuple[Any, d
 def cheat_notebook(base: Any, solution: Any, wrapped: dict[str, list[str]], table: Path) -> Any:
     """``base`` (release or solution form) with every function exercise replaced by the lookup cheat."""
     nb = copy.deepcopy(base)
-    src = {grading.nbgrader_meta(c)["grade_id"]: c.source for c in solution.cells if cell_kind(c) == "solution"}
+    src = {nbtools.nbgrader_meta(c)["grade_id"]: c.source for c in solution.cells if cell_kind(c) == "solution"}
     boot = f"import sys as _s; _s.path.insert(0, {str(SUPPORT.parent)!r}); from support import cheat as _cheat\n"
     for c in nb.cells:
         if cell_kind(c) != "solution":
             continue
-        gid = grading.nbgrader_meta(c)["grade_id"]
+        gid = nbtools.nbgrader_meta(c)["grade_id"]
         body = src[gid]
         if gid in wrapped:
             body = boot + body + "\n" + "\n".join(f"{n} = _cheat.lookup({n!r}, {str(table)!r})" for n in wrapped[gid])
@@ -146,7 +146,7 @@ def job_execute(path: str, env: dict[str, str] | None = None, nb: Any = None) ->
     target = Path(path)
     if nb is not None:
         nbformat.write(nb, str(target))
-    run = grading.execute_notebook(target, allow_errors=True, env=env)
+    run = nbtools.execute_notebook(target, allow_errors=True, env=env)
     return {"path": path, "seconds": run.seconds, "errors": run.errors, "notebook": run.notebook}
 
 
@@ -156,7 +156,7 @@ def job_autograde(course: str, weeks: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
     logs = []
     for week in weeks:
-        proc = grading.nbgrader(course_path, "autograde", week, check=False)
+        proc = nbtools.nbgrader(course_path, "autograde", week, check=False)
         logs.append(proc.stdout + proc.stderr)
         if proc.returncode != 0:
             raise RuntimeError(f"nbgrader autograde {week} failed in {course}:\n{logs[-1][-5000:]}")
@@ -164,7 +164,7 @@ def job_autograde(course: str, weeks: list[str]) -> dict[str, Any]:
     return {
         "course": course,
         "seconds": seconds,
-        "scores": {week: grading.scores(course_path, week) for week in weeks},
+        "scores": {week: nbtools.scores(course_path, week) for week in weeks},
         "log": "\n".join(logs),
     }
 

@@ -1,4 +1,4 @@
-"""Tools that execute, release and grade the course's notebooks (used by tests and benchmarks).
+"""Execute, release and grade the course's notebooks in scratch courses (tests, benchmarks, tools).
 
 They drive nbgrader and nbclient, which are installed with the ``course`` extra, not in Colab:
 imports are lazy. A *scratch course* is a temporary copy of ``solutions/`` and the nbgrader
@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dlcourse.grader.cohort import nbgrader  # noqa: F401  (re-exported: tools run nbgrader the same way)
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
@@ -93,20 +93,6 @@ def make_scratch_course(root: Path, dest: Path | None = None) -> Path:
     (dest / "autograder").mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "autograder" / "nbgrader_config.py", dest / "autograder" / "nbgrader_config.py")
     return dest
-
-
-def nbgrader(course: Path, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in ``course/autograder`` with this Python; raise with its log on failure."""
-    env = dict(os.environ)
-    # nbgrader calls the `alembic` script by name: put this Python's scripts first on PATH.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course / "autograder", capture_output=True, text=True, timeout=timeout, env=env,
-    )
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def submit(course: Path, student: str, assignment: str, notebooks: dict[str, Any]) -> Path:
