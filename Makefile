@@ -14,7 +14,7 @@ WEEK   ?= $(WEEKS)
 .PHONY: help venv colab-venv browser lab test lint release collect autograde feedback grades benchmark clean
 
 help:
-	@echo "make lab        set up .venv if needed, start JupyterLab on notebooks/"
+	@echo "make lab        set up .venv if needed, start JupyterLab on my-notebooks/, your copy of notebooks/"
 	@echo "make test       set up .venv if needed, run ruff and every test"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make collect    WEEK=weekN_x ZIP=lms.zip | FROM=folder [ROSTER=students.csv]"
@@ -32,8 +32,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 venv: $(VENV)/.installed
 
+# my-notebooks/ (git ignores it) gets new notebooks, never overwritten ones; see dlcourse/course.py.
 lab: venv
-	"$(BIN)/jupyter" lab notebooks/
+	"$(PY)" -m dlcourse.course lab
 
 lint: venv
 	"$(BIN)/ruff" check .
