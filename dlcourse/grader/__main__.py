@@ -7,6 +7,11 @@
 
 Every step can be run again: collect replaces a student's earlier files with the newer ones,
 autograde regrades, feedback and grades are rewritten.
+
+The terminal gets a line or two per step (autograde: a progress bar, a line per student and the
+summary's end); what nbgrader and the libraries print goes to a log under autograder/reports/
+(reports/<week>/collect.log, grading.log, feedback.log; reports/grades.log), the previous run's
+kept as *.log.1. A step that fails prints nbgrader's last error lines and the log's path.
 """
 
 from __future__ import annotations
@@ -24,15 +29,27 @@ from dlcourse.grader import cohort
 ROOT = Path.cwd()
 
 
-def _nbgrader(course: cohort.Course, *args: str) -> None:
-    cohort.nbgrader(course.root, *args)
+def _step_log(course: cohort.Course, step: str, week: str | None = None) -> Path:
+    """A fresh log for one step: reports/<week>/<step>.log, or reports/<step>.log."""
+    folder = course.reports(week) if week else course.grader / "reports"
+    return cohort.fresh_log(folder / f"{step}.log")
+
+
+def _nbgrader(course: cohort.Course, log_file: Path, *args: str) -> None:
+    """Run nbgrader with its output in ``log_file``; on failure, stop with its last error lines."""
+    proc = cohort.nbgrader_logged(course.root, log_file, *args)
+    if proc.returncode:
+        tail = "\n".join("  " + ln for ln in cohort.error_lines(proc.stdout + proc.stderr))
+        raise SystemExit(f"nbgrader {args[0]} failed (exit status {proc.returncode}):\n{tail}\n"
+                         f"Full log: {cohort.shown(log_file)}")
 
 
 def collect(course: cohort.Course, week: str, zip_path: Path | None, folder: Path | None, roster: Path | None) -> int:
+    if roster and not roster.is_file():
+        raise SystemExit(f"No roster file {roster}")
+    log_file = _step_log(course, "collect", week)
     if roster:
-        if not roster.is_file():
-            raise SystemExit(f"No roster file {roster}")
-        _nbgrader(course, "db", "student", "import", str(roster.resolve()))
+        _nbgrader(course, log_file, "db", "student", "import", str(roster.resolve()))
         print(f"roster: imported {roster}")
     if not (zip_path or folder):
         return 0
@@ -53,12 +70,13 @@ def collect(course: cohort.Course, week: str, zip_path: Path | None, folder: Pat
                 if p.is_file():
                     zf.write(p, p.relative_to(folder).as_posix())
                     names.append(p.relative_to(folder).as_posix())
-    _nbgrader(course, "zip_collect", week, "--force")
+    _nbgrader(course, log_file, "zip_collect", week, "--force")
     pattern = _collector_regexp(course)
     skipped = [n for n in names if not re.match(pattern, "x/" + n)]
     landed = sorted(p.relative_to(course.grader / "submitted").as_posix()
                     for p in (course.grader / "submitted").glob(f"*/{week}/*") if p.is_file())
-    print(f"collected {len(landed)} files into autograder/submitted/ ({len(names)} in the upload)")
+    print(f"collected {len(landed)} files into autograder/submitted/ ({len(names)} in the upload; "
+          f"nbgrader's log: {cohort.shown(log_file)})")
     for n in skipped:
         print(f"  NOT collected: {n} (name does not match <student>_<notebook>.ipynb; kept in "
               f"autograder/downloaded/{week}/)")
@@ -73,14 +91,18 @@ def _collector_regexp(course: cohort.Course) -> str:
 
 
 def feedback(course: cohort.Course, week: str) -> int:
-    _nbgrader(course, "generate_feedback", week, "--force")
-    print(f"feedback: autograder/feedback/<student>/{week}/")
+    log_file = _step_log(course, "feedback", week)
+    _nbgrader(course, log_file, "generate_feedback", week, "--force")
+    n = len(list((course.grader / "feedback").glob(f"*/{week}/*.html")))
+    print(f"feedback: {n} HTML files in autograder/feedback/<student>/{week}/ "
+          f"(nbgrader's log: {cohort.shown(log_file)})")
     return 0
 
 
 def grades(course: cohort.Course) -> int:
-    _nbgrader(course, "export", "--to", "grades.csv")
-    print("wrote autograder/grades.csv")
+    log_file = _step_log(course, "grades")
+    _nbgrader(course, log_file, "export", "--to", "grades.csv")
+    print(f"wrote autograder/grades.csv (nbgrader's log: {cohort.shown(log_file)})")
     return 0
 
 
@@ -109,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "autograde":
         results = cohort.autograde(course.root, args.week, workers=args.workers, students=args.student,
                                    isolation=not args.no_isolation)
-        cohort.print_summary(results, args.week)
+        cohort.print_summary(results, args.week, log_file=course.reports(args.week) / cohort.LOG_NAME)
         return 0
     if args.step == "feedback":
         return feedback(course, args.week)
