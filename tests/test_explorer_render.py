@@ -1,5 +1,6 @@
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 
 from dlcourse.explorer.render import contour_grid, plot_race
 from dlcourse.explorer.run import run
@@ -27,7 +28,7 @@ def test_race_draws_trajectories_divergence_and_step_arrows():
     red_x = [ln for ln in contour_ax.lines if ln.get_marker() == "x" and ln.get_visible()]
     assert len(red_x) == 1  # only the divergent run is marked
     assert any("diverged at step" in t.get_text() for t in contour_ax.get_legend().get_texts())
-    arrows = [t for t in contour_ax.texts if t.__class__.__name__ == "Annotation"]
+    arrows = [a for a in contour_ax.get_children() if isinstance(a, FancyArrowPatch) and a.get_visible()]
     assert len(arrows) >= 6  # gradient, velocity and actual step of each run at step 5
     assert len(lr_ax.lines) >= 6
     assert figure_to_png(fig)[:4] == b"\x89PNG"
@@ -64,6 +65,10 @@ def test_kept_figure_renderer_draws_what_plot_race_draws():
     slow = _pixels(figure_to_png(plot_race(surf, runs, step=20, labels=["adam", "sgd"]), dpi=80))
     assert fast.shape == slow.shape
     assert np.mean(np.abs(fast - slow) > 8) < 0.002  # the same picture (up to anti-aliasing)
+    fig = plot_race(surf, runs, step=20, labels=["adam", "sgd"])
+    fig.axes[0].get_legend().remove()
+    without_legend = _pixels(RaceRenderer(dpi=80, legend=False).png(surf, runs, step=20, labels=["adam", "sgd"]))
+    assert np.array_equal(without_legend, _pixels(figure_to_png(fig, dpi=80)))  # drawn in layers, pixel for pixel
 
 
 def test_kept_figure_renderer_updates_and_rebuilds_only_for_a_new_surface():
@@ -94,3 +99,97 @@ def test_kept_figure_after_a_surface_change_shows_only_the_new_surface():
     fast = _pixels(renderer.png(new, runs, step=7, labels=["m"]))
     slow = _pixels(figure_to_png(plot_race(new, runs, step=7, labels=["m"]), dpi=80))
     assert np.mean(np.abs(fast - slow) > 8) < 0.002  # no leftover contours, lines or arrows
+
+
+def _race(surf, lrs=(0.1, 0.05, 0.05, 0.01), n_steps=150, start=None):
+    names = ("sgd", "momentum", "adam", "rmsprop")
+    return [run(surf, {"name": name, "lr": lr}, n_steps=n_steps, start=start) for name, lr in zip(names, lrs)]
+
+
+def test_kept_layers_after_every_kind_of_change_equal_a_full_draw():
+    """After a change of the start point, of one racer, of the step, of κ (a new surface, same
+    window), of the surface (a new window) or of the runs' decades, the figure drawn from its kept
+    layers is the one matplotlib draws whole: no stale contours, axis or runs."""
+    from dlcourse.explorer.render import RaceRenderer
+
+    kept = RaceRenderer(dpi=60, legend=False)
+    quad, quad40, himmel = (make_surface("quadratic", condition_number=10),
+                            make_surface("quadratic", condition_number=40), make_surface("himmelblau"))
+    frames = [
+        (quad, _race(quad), 3),
+        (quad, _race(quad, start=(-2.0, 1.5)), 3),  # start point: every run
+        (quad, _race(quad, lrs=(0.1, 0.05, 0.08, 0.01), start=(-2.0, 1.5)), 3),  # one racer's lr
+        (quad, _race(quad, lrs=(0.1, 0.05, 0.08, 0.01), start=(-2.0, 1.5)), 40),  # the step scrubber
+        (quad40, _race(quad40), 3),  # κ
+        (quad40, _race(quad40, n_steps=400), 3),  # steps: new x axes
+        (himmel, _race(himmel, lrs=(1e-3, 1e-3, 0.05, 0.01)), 3),  # another surface
+        (himmel, _race(himmel, lrs=(1e-3, 1e-3, 0.05, 0.01))[2:3], None),  # three racers off
+        (quad, _race(quad), 3),
+    ]
+    for k, (surf, runs, step) in enumerate(frames):
+        layered = _pixels(kept.png(surf, runs, step=step))
+        kept.canvas.draw()
+        whole = np.asarray(kept.canvas.buffer_rgba())[:, :, :3].astype(np.int16)
+        assert np.array_equal(layered, whole), f"frame {k}: {np.sum(np.any(layered != whole, axis=2))} pixels differ"
+        if k == 0:
+            fresh = _pixels(RaceRenderer(dpi=60, legend=False).png(surf, runs, step=step))
+            assert np.array_equal(layered, fresh)
+
+
+def test_kept_layers_are_redrawn_only_when_they_change():
+    from dlcourse.explorer.render import RaceRenderer
+
+    renderer = RaceRenderer(dpi=60, legend=False)
+    quad = make_surface("quadratic", condition_number=10)
+    renderer.png(quad, _race(quad), step=3)
+    drawn = renderer.layer_draws
+    assert drawn == 3 + 2 + 2  # the contour panel: base, y axis, contours; each step panel: base, y axis
+    renderer.png(quad, _race(quad, lrs=(0.1, 0.05, 0.06, 0.01)), step=4)  # new runs in the same decades
+    assert renderer.layer_draws == drawn
+    steep = make_surface("quadratic", condition_number=10, scale=100.0)  # the same window, 100× the loss
+    image = _pixels(renderer.png(steep, _race(steep, lrs=(1e-3, 1e-3, 0.05, 0.01)), step=3))
+    # The contours (a new surface) and the loss panel's y axis (new decades) are redrawn, nothing else.
+    assert renderer.builds == 2 and renderer.layer_draws == drawn + 2
+    fresh = _pixels(RaceRenderer(dpi=60, legend=False).png(steep, _race(steep, lrs=(1e-3, 1e-3, 0.05, 0.01)), step=3))
+    assert np.array_equal(image, fresh)
+
+
+def test_overlapping_panels_are_drawn_whole(monkeypatch):
+    from dlcourse.explorer import render
+
+    quad = make_surface("quadratic", condition_number=10)
+    expected = _pixels(render.RaceRenderer(dpi=60, legend=False).png(quad, _race(quad), step=3))
+    monkeypatch.setattr(render, "_disjoint", lambda boxes: False)  # as if a tick label reached the next panel
+    assert np.array_equal(_pixels(render.RaceRenderer(dpi=60, legend=False).png(quad, _race(quad), step=3)), expected)
+
+
+def test_step_panels_snap_to_decades_and_keep_them_while_the_runs_fit():
+    from dlcourse.explorer.render import _snap_to_decades
+
+    fig = Figure()
+    ax = fig.add_subplot(yscale="log")
+    ax.set_ylim(3e-5, 0.2, auto=None)  # as autoscaling leaves them
+    _snap_to_decades(ax)
+    assert np.allclose(ax.get_ylim(), (1e-5, 1.0), rtol=1e-12)
+    for shown, limits, expected in [
+        ((1e-6, 1.0), (3e-5, 0.2), (1e-6, 1.0)),  # one decade to spare below: kept
+        ((1e-5, 10.0), (3e-5, 0.2), (1e-5, 10.0)),  # one decade to spare above: kept
+        ((1e-7, 1.0), (3e-5, 0.2), (1e-5, 1.0)),  # two decades to spare: tightened
+        ((1e-4, 1.0), (3e-5, 0.2), (1e-5, 1.0)),  # the runs do not fit: widened
+        ((2e-6, 1.0), (3e-5, 0.2), (1e-5, 1.0)),  # not decades (not set here): replaced
+    ]:
+        ax.set_ylim(*limits, auto=None)
+        _snap_to_decades(ax, keep=shown)
+        assert np.allclose(ax.get_ylim(), expected, rtol=1e-12), (shown, limits)
+        assert ax.get_autoscaley_on()
+
+
+def test_png_encoder_round_trips_the_pixels():
+    from dlcourse.explorer.render import rgba_to_png
+
+    rgba = np.random.default_rng(0).integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    png = rgba_to_png(rgba)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert np.array_equal(_pixels(png), rgba[:, :, :3])
+    white = np.full((300, 400, 4), 255, dtype=np.uint8)
+    assert len(rgba_to_png(white)) < 3000  # compressed

@@ -102,3 +102,22 @@ def test_learner_optimizers_drive_runs_safely():
         run("quadratic", learner_optimizer(lambda p, g, s, lr: (p[:1], s), lr=0.1), n_steps=3)
     with pytest.raises(TypeError, match="must return"):
         run("quadratic", learner_optimizer(lambda p, g, s, lr: p, lr=0.1), n_steps=3)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw"])
+def test_a_race_records_what_each_optimizers_step_gives(name):
+    """The race's inner loop takes the optimizers' short path; it records what ``step`` and its diag give."""
+    from dlcourse.explorer.run import run_race
+
+    surf = make_surface("rosenbrock")
+    opt = make_optimizer(name, lr=2e-3, **({"weight_decay": 0.1} if name != "adamw" else {}))
+    sched = make_schedule("cosine", 2e-3, T_max=40)
+    traj = run_race(surf, [opt, "adam"], n_steps=40, schedules=[sched, None], noise=0.1, seed=3)[0]
+    p, state = surf.default_start.astype(float), opt.init(surf.default_start)
+    noise = 0.1 * np.random.default_rng(3).standard_normal((40, 2))
+    for t, lr in enumerate(sched.lrs(40)):
+        p, state, diag = opt.step(p, surf.grad(p) + noise[t], state, lr=lr)
+        assert np.array_equal(traj.points[t + 1], p)
+        for key in ("effective_lr", "velocity", "second_moment"):
+            expected = np.full(2, np.nan) if diag[key] is None else np.broadcast_to(diag[key], (2,))
+            assert np.array_equal(getattr(traj, key)[t], expected, equal_nan=True), (key, t)

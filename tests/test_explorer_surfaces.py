@@ -132,6 +132,19 @@ def test_vectorized_over_leading_dimensions(name):
         s.f(np.zeros((4, 3)))
 
 
+def test_logistic_in_blocks_equals_point_by_point_and_the_textbook_formula():
+    s = make_surface("logistic", reg=0.05)
+    P = random_points(s, 300, seed=3)  # several blocks of points
+    F, G = s.f(P), s.grad(P)
+    np.testing.assert_allclose(F, [s.f(p) for p in P], rtol=1e-14)
+    np.testing.assert_allclose(G, [s.grad(p) for p in P], rtol=1e-12, atol=1e-15)
+    x, y = breast_cancer("mean radius")
+    z = P[:, :1] * x + P[:, 1:]
+    textbook = np.mean(np.logaddexp(0.0, z) - y * z, axis=1) + 0.05 / 2 * P[:, 0] ** 2
+    np.testing.assert_allclose(F, textbook, rtol=1e-13)
+    np.testing.assert_allclose(s.grad(P[:4]), G[:4], rtol=0, atol=0)  # a race's step: one block, the same numbers
+
+
 @pytest.mark.parametrize("name", surface_names())
 def test_200x200_contour_grid_evaluates(name):
     s = make_surface(name)

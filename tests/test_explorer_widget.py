@@ -145,3 +145,36 @@ def test_set_racers_from_code_computes_once_and_checks_its_input():
     with pytest.raises(ValueError, match="unknown settings"):
         ex.set_racers([{"name": "adam", "learning_rate": 0.1}])
     assert ex.draw_count == drawn + 1 and ex.racers[0]["name"].value == "mine"  # nothing changed
+
+
+def test_the_surface_is_reused_until_its_controls_change():
+    ex = Explorer(preset="Adam with L2 vs AdamW")  # κ = 10 around the center (3, 1.5)
+    surface = ex._surface_obj
+    ex.racers[0]["lr"].value = 0.02
+    assert ex._surface_obj is surface  # a racer's control keeps the surface (the logistic one is slow to build)
+    ex.condition.value = 30.0
+    assert ex._surface_obj is not surface and ex._surface_obj.params["condition_number"] == 30.0
+    for traj in ex.runs:  # every run is on the new surface
+        assert np.allclose(traj.losses, ex._surface_obj.f(traj.points))
+    ex.preset.value = "Adadelta's tiny first steps"  # κ = 10 again, but around the origin
+    assert ex._surface_obj.params["center"] == (0.0, 0.0)
+
+
+def test_after_every_kind_of_change_the_image_is_the_whole_figure():
+    import io
+
+    from PIL import Image
+
+    ex = Explorer(preset="momentum ripples vs critical damping")
+    changes = [lambda: setattr(ex.start_x, "value", ex.start_x.value + 0.5),
+               lambda: setattr(ex.racers[1]["lr"], "value", 0.5),
+               lambda: setattr(ex.condition, "value", 30.0),
+               lambda: setattr(ex.scrub, "value", 20),
+               lambda: setattr(ex.surface, "value", "rosenbrock")]
+    for k, change in enumerate(changes):
+        before = ex.image.value
+        change()
+        assert ex.last_error is None and ex.image.value != before, k
+        shown = np.asarray(Image.open(io.BytesIO(ex.image.value)).convert("RGB"))
+        ex._renderer.canvas.draw()  # matplotlib draws the same figure whole
+        assert np.array_equal(shown, np.asarray(ex._renderer.canvas.buffer_rgba())[:, :, :3]), k

@@ -282,22 +282,9 @@ class Optimizer:
         if p.shape != g.shape:
             raise ValueError(f"params and grad shapes differ: {p.shape} vs {g.shape}")
         lr = self.lr if lr is None else float(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        hp = self.hyperparams
-        if hp["maximize"]:
-            g = -g
-        s = dict(state)  # a new dict of the same (never mutated) arrays: the caller's state stays as it was
-        s["t"] = s["t"] + 1
-        start = p
-        if hp["weight_decay"] != 0:
-            if self.name == "adamw":
-                p = p * (1 - lr * hp["weight_decay"])
-            else:
-                g = g + hp["weight_decay"] * p
-        new, s, velocity, second, eff, direction = _RULES[self.name](p, g, s, lr, hp)
+        new, s, velocity, second, eff, direction = self._update(p, g, state, lr)
         diag = {
-            "step": new - start,
+            "step": new - p,
             "velocity": velocity,
             "second_moment": second,
             "effective_lr": eff if np.shape(eff) == new.shape else np.full(new.shape, eff, dtype=np.float64),
@@ -305,6 +292,25 @@ class Optimizer:
             "lr": lr,
         }
         return new, s, diag
+
+    def _update(self, p: Array, g: Array, state: State, lr: float) -> tuple:
+        """``step`` without its checks of the arrays and without ``diag``, for a run's inner loop:
+        ``(new_params, new_state, velocity, second_moment, effective_lr, direction)``, where
+        ``effective_lr`` may be a float and ``velocity``/``second_moment`` None. ``p`` and ``g`` are
+        float64 arrays of one shape."""
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        hp = self.hyperparams
+        if hp["maximize"]:
+            g = -g
+        s = dict(state)  # a new dict of the same (never mutated) arrays: the caller's state stays as it was
+        s["t"] = s["t"] + 1
+        if hp["weight_decay"] != 0:
+            if self.name == "adamw":
+                p = p * (1 - lr * hp["weight_decay"])
+            else:
+                g = g + hp["weight_decay"] * p
+        return _RULES[self.name](p, g, s, lr, hp)
 
 
 def to_torch_code(opt: Optimizer, params: str = "params") -> str:

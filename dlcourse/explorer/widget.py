@@ -139,6 +139,7 @@ class Explorer:
         self.draw_count = 0
         self.run_count = 0
         self._run_cache: dict[Any, Trajectory] = {}
+        self._last_surface: tuple[tuple, Any] | None = None
         self._renderer = RaceRenderer(dpi=80, legend=False)  # the legend is HTML, above the image
         self._hold = False
         style = {"description_width": "70px"}
@@ -225,10 +226,15 @@ class Explorer:
 
     # ------------------------------------------------------------------ state -> runs -> figure
     def _surface(self) -> Any:
+        """The surface the controls describe; the last one is reused while they describe the same
+        (building the logistic surface loads its data set and solves for its minimum)."""
         params: dict[str, Any] = {}
         if self.surface.value == "quadratic":
             params = {"condition_number": self.condition.value, "angle": self.angle.value, **self._extra_params}
-        return make_surface(self.surface.value, **params)
+        key = (self.surface.value, repr(sorted(params.items())))
+        if self._last_surface is None or self._last_surface[0] != key:
+            self._last_surface = (key, make_surface(self.surface.value, **params))
+        return self._last_surface[1]
 
     def _optimizer(self, r: dict[str, Any]) -> Any:
         name = r["name"].value
