@@ -22,10 +22,13 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
 # Student code runs in a jail (dlcourse/grader/sandbox.py: its own filesystem view without the
-# gradebook, solutions/ or other students' files, no network, an unprivileged user, rlimits) with
-# a time limit for the whole notebook and capped output. Cells that cannot run (the kernel
-# crashed, ran out of time) get an error, so they score 0. Grading refuses to start if the
-# jail does not work here, unless DLCOURSE_NO_ISOLATION=1 (`--no-isolation`).
+# gradebook, solutions/ or other students' files, no network, an unprivileged user, an allowlisted
+# environment, rlimits) with a time limit for the whole notebook and capped output. A witness in
+# the kernel (dlcourse/grader/witness.py) undoes the notebook's hooks before each test cell, runs
+# the test itself and confirms it on a channel of its own. Cells that cannot run (the kernel
+# crashed, ran out of time) or whose run the witness did not confirm get an error, so they score
+# 0. Grading refuses to start if the jail does not work here, unless DLCOURSE_NO_ISOLATION=1
+# (`--no-isolation`).
 c.Autograde.autograde_preprocessors = [
     "dlcourse.grader.execute.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -134,10 +135,14 @@ def _build(tmp: Path) -> CourseRun:
             run.recording_runs[key] = futures[("record", key)].result()
             week, name = key.split("/")
             table = work / "record" / key.replace("/", "__") / "calls.pkl"
-            cheat_release = runner.cheat_notebook(run.releases[key], sol, run.wrapped[key], table)
-            nbtools.submit(courses["cheat"], "student", week, {name: cheat_release})
+            table_name = f"calls-{Path(name).stem}.pkl"  # travels with the submission, as a learner's file would
+            cheat_release = runner.cheat_notebook(run.releases[key], sol, run.wrapped[key], table_name)
+            submitted = nbtools.submit(courses["cheat"], "student", week, {name: cheat_release})
             folder = work / "cheat-public" / key.replace("/", "__")
             folder.mkdir(parents=True)
+            for dest in (submitted, folder):
+                if table.exists():
+                    shutil.copy2(table, dest / table_name)
             futures[("cheat-public", key)] = pool.submit(
                 runner.job_execute, str(folder / name), {"NBGRADER_EXECUTION": "autograde"}, cheat_release
             )

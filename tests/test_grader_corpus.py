@@ -1,5 +1,6 @@
-"""The cohort grader against a corpus of bad submissions of week 1's first notebook, and a few
-that try to fool week 2's tests.
+"""The cohort grader against a corpus of bad submissions of week 1's first notebook (among them
+one per hook point that can change how later cells run: tests/support/hooks.py), and a few that
+try to fool week 2's tests.
 
 One scratch course, one cohort per week: every submission below is graded together by
 ``python -m dlcourse.grader autograde`` (parallel, jailed). Each must get exactly the expected
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -24,6 +26,7 @@ import pytest
 from dlcourse.grader import sandbox
 from dlcourse.tooling import notebooks as nbtools
 from tests.support import runner
+from tests.support.hooks import HOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "week1_ann_basics"
@@ -36,6 +39,8 @@ WEEK_POINTS = 68.0
 REGRADED = ["s00-good", "s05-os-exit", "s07-memory-bomb", "s14-patched-numpy", "s15-patched-helpers"]
 BOMB = "hog = [bytearray(50 * 2**20) for _ in range(10**4)]"
 SECRET = "SECRET-OF-ANOTHER-STUDENT-7f3a"
+# Planted in the grader's environment: a student's code must never see them (issue: an LMS token).
+CANARIES = {"DLCOURSE_TEST_CANARY": "canary-6d1f0c9e-not-for-students", "AWS_SECRET_ACCESS_KEY": "aws-3b7e95a2-secret"}
 
 pytestmark = pytest.mark.skipif(sandbox.probe() is not None, reason=f"no isolation here: {sandbox.probe()}")
 
@@ -167,7 +172,17 @@ def _corpus(release, solution, course: Path, port: int) -> dict[str, tuple[objec
                                            "    return np.array([[0.0, 25.0], [1.0, 20.0], [4.0, 13.0]])\n"
                                            "return np.zeros((len(X), len(Y)))"),
                                    without("tensors-pairwise-dists"), ""),
+        "s25-prints-environment": (_append(good, "import os\nprint(sorted(os.environ.items()))\n",
+                                           after="tensors-pairwise-dists-code"), FULL, ""),
+        **{name: (_after_setup(release, code), 0.0, flag) for name, (code, flag) in HOOKS.items()},
     }
+
+
+def _after_setup(nb, source: str) -> nbformat.NotebookNode:
+    """``nb`` with a code cell holding ``source`` right after its set-up cell (the second cell)."""
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(source))
+    return nb
 
 
 def _course(tmp: Path, week: str) -> Path:
@@ -180,10 +195,12 @@ def _course(tmp: Path, week: str) -> Path:
 
 
 def _grade(course: Path, week: str, *students: str) -> dict[str, dict[str, str]]:
-    """Grade ``week`` (only ``students`` if given) with the course's grader; the summary's rows."""
+    """Grade ``week`` (only ``students`` if given) with the course's grader, the canaries in its
+    environment; the summary's rows."""
     only = [arg for s in students for arg in ("--student", s)]
     proc = subprocess.run([sys.executable, "-m", "dlcourse.grader", "--course", str(course), "autograde", week,
-                           "--workers", "2", *only], capture_output=True, text=True, timeout=1500)
+                           "--workers", "2", *only], capture_output=True, text=True, timeout=1500,
+                          env={**os.environ, **CANARIES})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     with open(course / "autograder" / "reports" / week / "summary.csv", encoding="utf-8") as f:
         return {row["student"]: row for row in csv.DictReader(f)}
@@ -230,6 +247,7 @@ def graded(tmp_path_factory):
     first = _grade(course, WEEK)
     second = _grade(course, WEEK, *REGRADED)
     stop.set()
+    nbtools.nbgrader(course, "generate_feedback", WEEK, "--student", "s25-prints-environment", "--force")
     return {"course": course, "corpus": corpus, "first": first, "second": second, "received": received,
             "good_before": good_before}
 
@@ -243,7 +261,8 @@ def test_corpus_has_at_least_20_bad_submissions(graded):
     "s06-segfault", "s07-memory-bomb", "s08-output-flood", "s09-edited-test", "s10-deleted-test",
     "s11-duplicate-id", "s12-edited-points", "s13-always-equal", "s14-patched-numpy", "s15-patched-helpers",
     "s16-trace-hook", "s17-reads-grader-files", "s18-writes-grader-files", "s19-network", "s20-warning",
-    "s21-corrupt-json", "s22-wrong-name", "s23-empty", "s24-hidden-tests-cheat"])
+    "s21-corrupt-json", "s22-wrong-name", "s23-empty", "s24-hidden-tests-cheat", "s25-prints-environment",
+    *HOOKS])
 def test_each_submission_gets_its_score_and_reason(graded, student):
     _, expected, reason = graded["corpus"][student]
     row = graded["first"][student]
@@ -251,8 +270,22 @@ def test_each_submission_gets_its_score_and_reason(graded, student):
     assert float(row["max_score"]) == WEEK_POINTS  # the other notebooks of the week are missing: 0 points
     text = row["problems"] + " " + row["flags"]
     assert reason in text, f"{student}: expected {reason!r} in {text!r}"
-    if student in ("s00-good", "s20-warning", "s01-untouched"):
+    if student in ("s00-good", "s20-warning", "s01-untouched", "s25-prints-environment"):
         assert row["review"] == "" and row["flags"] == "", row
+    if student in HOOKS:
+        assert row["review"] == "yes", row
+
+
+def test_the_graders_environment_never_reaches_the_student(graded):
+    """A submission that prints os.environ sees what the notebooks need, not the instructor's secrets."""
+    course = graded["course"]
+    student = "s25-prints-environment"
+    autograded = (course / "autograder" / "autograded" / student / WEEK / NAME).read_text()
+    feedback = (course / "autograder" / "feedback" / student / WEEK / NAME.replace(".ipynb", ".html")).read_text()
+    assert "NBGRADER_EXECUTION" in autograded and "NBGRADER_EXECUTION" in feedback  # the environment was printed
+    for name, value in CANARIES.items():
+        for where, text in (("autograded notebook", autograded), ("feedback", feedback)):
+            assert value not in text and name not in text, f"{name} reached the student's {where}"
 
 
 def test_regrading_gives_the_same_scores(graded):

@@ -1,4 +1,5 @@
-"""Unit tests of the cohort grader's parts: intake, tamper scan, feedback, guard, sandbox, merge."""
+"""Unit tests of the cohort grader's parts: intake, tamper scan, feedback, sandbox, merge (the
+witness has tests/test_grader_witness.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 
-from dlcourse.grader import feedback, guard, intake, sandbox, tamper
+from dlcourse.grader import feedback, intake, sandbox, tamper
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "notebooks" / "week1_ann_basics" / "01_tensors_and_perceptrons.ipynb"
@@ -93,6 +93,12 @@ def test_intake_names_unexpected_files_and_keeps_going(tmp_path, release):
     ("open('../../../gradebook.db')", "names grader files"),
     ("import sys\nsys.modules['numpy'] = fake", "replaces an entry of sys.modules"),
     ("import builtins\nbuiltins.print = p", "patches builtins.print"),
+    ("get_ipython().input_transformers_cleanup.append(f)", "IPython's cell machinery (.input_transformers_cleanup)"),
+    ("ip.events.register('pre_run_cell', f)", "calls ip.events.register"),
+    ("ip = get_ipython()\nip.run_code = skip", "IPython's cell machinery (.run_code)"),
+    ("import signal\nsignal.signal(signal.SIGALRM, h)", "imports signal (low-level access)"),
+    ("def f():\n    return sys._getframe(1).f_globals", "frames or function internals (.f_globals)"),
+    ("check_close.__globals__['np'] = fake", "frames or function internals (.__globals__)"),
 ])
 def test_tamper_scan_finds(code, finding):
     assert any(finding in f for f in tamper.scan_source(code)), tamper.scan_source(code)
@@ -121,24 +127,6 @@ def test_feedback_hides_hidden_tests_and_tracebacks():
     out, _ = feedback.HideHiddenTests().preprocess_cell(cell, {}, 0)
     assert "-3.5), 7" not in out.source and out.source.startswith("check(f(1))") and out.source.endswith("print('ok')")
     assert out.outputs[0]["traceback"] == ["AssertionError: f(-3.5): expected 7, got 3"]
-
-
-def test_guard_restores_patched_functions_and_hooks():
-    import dlcourse
-
-    guard.snapshot()
-    original = np.allclose
-    try:
-        np.allclose = lambda *a, **k: True
-        dlcourse.check_close = lambda *a, **k: None
-        sys.setprofile(lambda *a: None)
-        fixed = guard.restore()
-        assert {"numpy.allclose", "dlcourse.check_close", "sys.setprofile hook"} <= set(fixed)
-        assert np.allclose is original and sys.getprofile() is None
-        assert guard.restore() == []
-    finally:
-        np.allclose = original
-        sys.setprofile(None)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux namespaces")

@@ -4,6 +4,7 @@ learners' TODOs fail clearly, and the grader gives each kind of submission exact
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, SOLUTIONS, WEEKS, CourseRun, read_nb, rel
@@ -198,6 +199,16 @@ def test_autograde_solution_gets_full_marks(course_run, key):
     assert not wrong, f"{key}: cells below full marks (got, max): {wrong}"
 
 
+@pytest.mark.parametrize("variant", ["solution", "untouched", "half"])
+def test_honest_submissions_are_not_flagged(course_run, variant):
+    """The grader's witness finds nothing to undo or doubt in an honest notebook (no false alarms)."""
+    reports = course_run.grading[variant]["reports"]
+    assert len(reports) == len(KEYS), sorted(reports)
+    noisy = {k: {f: r[f] for f in ("tampered", "witness", "problems") if r.get(f)} for k, r in reports.items()}
+    noisy = {k: v for k, v in noisy.items() if v}
+    assert not noisy, f"{variant}: honest notebooks flagged: {noisy}"
+
+
 @pytest.mark.parametrize("key", KEYS)
 def test_autograde_untouched_release_gets_zero(course_run, key):
     got = _scores(course_run, "untouched", key)
@@ -248,6 +259,14 @@ def test_hard_coded_public_answers_fail_hidden_tests(course_run, key):
         if runner.cell_kind(c) == "tests" and i not in errored
     }
     got = _scores(course_run, "cheat", key)
+    # The cheat must have run in the grader's kernel (not failed on an import or a missing file):
+    # only then does a 0 mean that the hidden tests caught it.
+    week, name = key.split("/")
+    graded = read_nb(Path(course_run.grading["cheat"]["course"]) / "autograder" / "autograded" / "student" / week
+                     / name)
+    broken = [(nbtools.nbgrader_meta(c).get("grade_id"), o.get("ename")) for c in graded.cells
+              if runner.cell_kind(c) == "solution" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not broken, f"{key}: the cheat did not run under the grader: {broken}"
     own = _own_test_cells(sol)
     covered, fooled = [], []
     for sol_id in wrapped:

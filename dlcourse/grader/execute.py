@@ -1,5 +1,7 @@
-"""nbgrader's Execute step, hardened: a jailed kernel, a notebook time limit, output caps, and a
-grade of zero (never full marks) for every cell that could not run.
+"""nbgrader's Execute step, hardened: a jailed kernel with an allowlisted environment, a witness
+that runs every test cell itself and says so on its own channel, a notebook time limit, output
+caps, and a grade of zero (never full marks) for every cell that could not run or whose run the
+witness did not confirm.
 
 ``GuardedExecute`` replaces ``Execute`` in ``c.Autograde.autograde_preprocessors``
 (autograder/nbgrader_config.py), so plain ``nbgrader autograde`` and the course's parallel grader
@@ -9,12 +11,17 @@ stays nbgrader's.
 Why "never full marks": nbgrader scores a test cell by its outputs; a cell without an error
 scores full points. If a kernel dies at cell 10, cells 11.. would have no outputs at all and
 would score full marks. Here each of them gets an error output that says why it did not run.
+Likewise a test cell whose run the witness (``dlcourse.grader.witness``) did not confirm, or
+that it saw raise while the notebook shows no error, gets an error output.
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -29,7 +36,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, Unicode
 
-from dlcourse.grader import sandbox
+from dlcourse.grader import sandbox, witness
 
 # Reasons recorded in the report, worst first (the summary shows the first that applies).
 SIGNAL_REASONS = {
@@ -51,10 +58,19 @@ class JailedKernelManager(AsyncKernelManager):
     """
 
     jail = AnyTrait(None, allow_none=True)  # a sandbox.Spec, or None to run without the jail
+    witness = AnyTrait(None, allow_none=True)  # a witness.Channel: the kernel starts under the witness
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
+        if self.witness is not None:
+            if len(cmd) < 3 or cmd[1] != "-m":
+                raise RuntimeError(f"cannot start this kernel under the witness: {cmd}")
+            cmd = self.witness.command(cmd[0]) + cmd[1:]
         return cmd if self.jail is None else sandbox.jail_command(self.jail, cmd)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        kw["env"] = sandbox.allowed_env(dict(kw.get("env") or os.environ))
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
     def write_connection_file(self, **kwargs: Any) -> None:
         super().write_connection_file(**kwargs)
@@ -64,6 +80,38 @@ class JailedKernelManager(AsyncKernelManager):
 
 def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def notebook_imports(nb: NotebookNode) -> tuple[tuple[str, str, str], ...]:
+    """(name, module, attribute or "") for each import in the cells that are not exercises or tests.
+
+    These are the test helpers a test cell may use (``np``, ``check_close``, ...): the witness runs
+    each test with the genuine objects bound to these names, whatever the notebook rebound them to.
+    """
+    out: dict[str, tuple[str, str, str]] = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        if cell.get("cell_type") != "code" or meta.get("solution") or meta.get("grade"):
+            continue
+        lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell.get("source", "").splitlines()]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        out[alias.asname] = (alias.asname, alias.name, "")
+                    else:
+                        top = alias.name.split(".")[0]
+                        out[top] = (top, top, "")
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.name != "*":
+                        name = alias.asname or alias.name
+                        out[name] = (name, node.module, alias.name)
+    return tuple(out.values())
 
 
 class GuardedExecute(Execute):
@@ -83,6 +131,7 @@ class GuardedExecute(Execute):
     disk_mb = Integer(sandbox.Limits.disk_mb).tag(config=True)
     report_directory = Unicode("", help="Where to write one JSON report per executed notebook.").tag(config=True)
     check_isolation = Bool(True, help="Probe the sandbox once per process before the first kernel.").tag(config=True)
+    witness_timeout = Integer(60, help="Seconds to wait for the kernel's witness to connect.").tag(config=True)
 
     _probed: str | None | bool = False  # class-wide: False = not probed yet
     _home_seed: str | None = None  # class-wide: a warmed HOME for the jailed kernels (see _seed_home)
@@ -136,6 +185,7 @@ class GuardedExecute(Execute):
 
     def create_kernel_manager(self) -> Any:
         km = super().create_kernel_manager()
+        km.witness = self._channel
         if self._jail is not None:
             km.jail = self._jail
             km.transport = "ipc"
@@ -153,18 +203,21 @@ class GuardedExecute(Execute):
             "notebook": resources.get("nbgrader", {}).get("notebook"),
             "isolated": False, "problems": [], "seconds": None, "truncated_cells": [], "tampered": [],
         }
+        self._report["witness"] = []
         self._stopped: str | None = None
         self._snapshotted = False
         self._start = time.monotonic()
         self._deadline = self._start + self.notebook_timeout
         self._cell_timeout = self.timeout
-        runtime = None
         self._jail = None
+        self._imports = self._helper_imports(nb, resources)
+        runtime = tempfile.mkdtemp(prefix="dlcourse-kernel-")
+        self._channel: witness.Channel | None = None
         try:
+            if os.geteuid() == 0:
+                os.chown(runtime, sandbox.NOBODY, sandbox.NOBODY)
+            self._channel = witness.Channel(runtime)
             if self._require_isolation():
-                runtime = tempfile.mkdtemp(prefix="dlcourse-kernel-")
-                if os.geteuid() == 0:
-                    os.chown(runtime, sandbox.NOBODY, sandbox.NOBODY)
                 self._jail = sandbox.Spec(
                     workdir=os.path.abspath(path), source=os.path.abspath(path), runtime=runtime,
                     limits=self._limits(), home_seed=self._seed_home(),
@@ -178,10 +231,30 @@ class GuardedExecute(Execute):
         finally:
             self.timeout = self._cell_timeout
             self._report["seconds"] = round(time.monotonic() - self._start, 3)
-            if runtime:
-                shutil.rmtree(runtime, ignore_errors=True)
+            if self._channel is not None:
+                try:
+                    self._take(self._channel.read(wait=0.1))  # what came after the last test (alerts)
+                finally:
+                    self._channel.close()
+            shutil.rmtree(runtime, ignore_errors=True)
             self._write_report()
         return nb, resources
+
+    def _helper_imports(self, nb: NotebookNode, resources: Any) -> tuple:
+        """The test helpers' imports, read from the instructor's source notebook, never from the
+        submission (the learner may have edited its set-up cell); none outside an nbgrader course."""
+        info = resources.get("nbgrader", {}) if resources else {}
+        try:
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
+            import nbformat
+
+            source = nbformat.read(os.path.join(folder, info["notebook"] + ".ipynb"), as_version=4)
+            return notebook_imports(source)
+        except Exception:  # not in an nbgrader course (a test harness): no helper table
+            return ()
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
         if cell.cell_type != "code" or not cell.source.strip():
@@ -200,6 +273,11 @@ class GuardedExecute(Execute):
             return cell, resources
         self.timeout = max(1, int(min(self._cell_timeout or 10**9, self._deadline - time.monotonic())))
         self._cell_bytes = 0
+        source = cell.source
+        token = self._is_test(cell) and secrets.token_hex(16)
+        if token:  # the witness runs the test: this line asks it to
+            label = str(cell.metadata.get("nbgrader", {}).get("grade_id", index))
+            cell.source = f"__import__('sys').audit({witness.RUN!r}, {token!r}, {source!r}, {label!r})"
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError as err:
@@ -212,6 +290,10 @@ class GuardedExecute(Execute):
             self._kill_kernel()
             cell.outputs = [*cell.get("outputs", []), _error("CellTimeoutError", f"timed out after {self.timeout} s")]
             return cell, resources
+        finally:
+            cell.source = source
+        if token:
+            self._verify(cell, index, token, source)
         if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs if o.output_type == "error"):
             self._report["problems"].append(f"cell {index}: timeout after {self.timeout} s")
             if not self._responsive():
@@ -233,18 +315,90 @@ class GuardedExecute(Execute):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
-    def _guard(self, cell: NotebookNode) -> None:
-        """Before the first cell: snapshot what tests rely on. Before a test cell: restore it and
-        record what the learner's code had changed (``dlcourse.grader.guard``)."""
+    @staticmethod
+    def _is_test(cell: NotebookNode) -> bool:
         meta = cell.metadata.get("nbgrader", {})
+        return cell.cell_type == "code" and bool(meta.get("grade")) and bool(meta.get("locked")) \
+            and not meta.get("solution")
+
+    def _guard(self, cell: NotebookNode) -> None:
+        """Before the first cell: take the witness's key and its snapshot of the pristine kernel.
+        Before a test cell: have it undo what the learner's code changed, and record that."""
+        assert self._channel is not None
         if not self._snapshotted:
             self._snapshotted = True
-            self._silent("__import__('dlcourse.grader.guard', fromlist=['_']).snapshot()")
-        elif meta.get("grade") and meta.get("locked"):
-            fixed = self._silent("", "__import__('dlcourse.grader.guard', fromlist=['_']).restore()")
-            for name in fixed or []:
+            self._channel.accept(timeout=self.witness_timeout)
+            self._silent("", f"__import__('sys').audit({witness.SNAPSHOT!r}, {self._imports!r})")
+            records = self._channel.read(wait=5.0)
+            if not any(r.get("kind") == "snapshot" for r in records):
+                raise RuntimeError(f"the grading kernel's witness took no snapshot ({records or 'no record'})")
+            self._take(records)
+        elif self._is_test(cell):
+            self._silent("", f"__import__('sys').audit({witness.RESTORE!r})")
+            self._take(self._channel.read(wait=0.1))
+
+    def _note(self, text: str) -> None:
+        if text not in self._report["witness"]:
+            self._report["witness"].append(text)
+
+    def _take(self, records: list[dict], token: str | None = None) -> list[dict]:
+        """File what the witness reported: undone hooks as tampering, alerts as notes; return the
+        records of the test run ``token``."""
+        assert self._channel is not None
+        runs = []
+        for r in records:
+            kind = r.get("kind")
+            for name in r.get("fixed", ()):
                 if name not in self._report["tampered"]:
                     self._report["tampered"].append(name)
+            for note in r.get("notes", ()):
+                self._note(note)
+            if kind == "alert":
+                self._note(f"{r.get('event')} ({'refused' if r.get('vetoed') else 'seen'})")
+            elif kind == "run" and r.get("token") == token:
+                runs.append(r)
+            elif kind == "run":
+                self._note("a test ran that the grader did not ask for")
+            elif kind in ("snapshot-again", "no-snapshot", "bad-run"):
+                self._note(f"the notebook called the witness itself ({kind})")
+        for problem in self._channel.problems:
+            self._note(problem)
+        return runs
+
+    def _verify(self, cell: NotebookNode, index: int, token: str, source: str) -> None:
+        """Give the test cell the verdict of the witness's record of its run (see the module docstring)."""
+        assert self._channel is not None
+        bad_before = len(self._channel.problems)
+        # The witness writes its record before the kernel replies: it is there once the reply is.
+        runs = self._take(self._channel.read(wait=0.1), token)
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", index)
+        why = None
+        if len(self._channel.problems) > bad_before:
+            why = "; ".join(self._channel.problems[bad_before:])
+        elif not runs:
+            why = "the test did not reach the grader's witness (did a hook of the notebook rewrite or skip it?)"
+        elif len(runs) > 1:
+            why = f"the test was reported {len(runs)} times"
+        elif runs[0].get("sha256") != hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest():
+            why = "the code that ran is not the test cell's code"
+        outs = cell.get("outputs", [])
+        if why is not None:
+            self._note(f"test {gid}: not confirmed: {why}")
+            msg = f"the grader could not confirm that this test ran as written: {why}"
+            cell.outputs = [*outs, _error("GraderError", msg)]
+            return
+        run = runs[0]
+        if run.get("status") == "tampered":
+            what = "; ".join(run.get("tampered", ()))[:500]
+            self._note(f"test {gid}: changed while it ran: {what}")
+            cell.outputs = [*outs, _error("GraderError", f"the test's helpers were changed while it ran: {what}")]
+        elif run.get("status") == "raised" and not any(o.get("output_type") == "error" for o in outs):
+            ename = run.get("ename") or "Exception"
+            self._note(f"test {gid}: its {ename} was hidden from the notebook's output")
+            cell.outputs = [*outs, _error(ename, "the test raised this error; the notebook kept it from being shown")]
+        elif run.get("status") not in ("ok", "raised"):
+            self._note(f"test {gid}: unknown verdict {run.get('status')!r}")
+            cell.outputs = [*outs, _error("GraderError", "the grader's witness gave no verdict for this test")]
 
     def _silent(self, code: str, expression: str | None = None) -> Any:
         """Run ``code`` unseen in the kernel; return ``expression``'s value (a Python literal)."""
@@ -301,6 +455,8 @@ class GuardedExecute(Execute):
             return f"killed by signal {signal.Signals(sig).name}"
         if status == 70:
             return "the sandbox could not start the kernel"
+        if status == witness.EXIT_TAMPERED:
+            return "the grader's witness stopped the kernel: its channel to the grader was tampered with"
         return f"the kernel exited with status {status} (os._exit or sys.exit in the kernel)"
 
     def _responsive(self, grace: int = 10) -> bool:

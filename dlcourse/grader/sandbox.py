@@ -58,6 +58,23 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc")
 DEVICES = ("null", "zero", "random", "urandom", "full")
 
+# What a grading kernel's environment may hold: what the notebooks need to run, never the
+# instructor's own variables (tokens, keys, passwords), which student code could print.
+ENV_ALLOWED = frozenset({
+    "PATH", "HOME", "TMPDIR", "LANG", "LANGUAGE", "TZ", "TERM", "PYTHONPATH", "PYTHONHASHSEED",
+    "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONDONTWRITEBYTECODE", "LD_LIBRARY_PATH",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "CUDA_VISIBLE_DEVICES", "MPLBACKEND", "MPLCONFIGDIR",
+    "NBGRADER_EXECUTION", "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION", "JPY_PARENT_PID",
+    "DLCOURSE_SANDBOX", "DLCOURSE_COLAB_COMPAT",
+})
+ENV_ALLOWED_PREFIXES = ("LC_",)
+
+
+def allowed_env(env: dict[str, str]) -> dict[str, str]:
+    """The part of ``env`` a grading kernel may see (``ENV_ALLOWED``, locale ``LC_*``)."""
+    return {k: v for k, v in env.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)}
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -284,7 +301,7 @@ def run_jailed(spec: Spec, command: list[str]) -> int:
             _set_limits(spec.limits)
             _drop_privileges(as_root)
             # JPY_PARENT_PID: ipykernel would watch its parent, which here is PID 1, and quit at once.
-            env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+            env = {k: v for k, v in allowed_env(dict(os.environ)).items() if k != "JPY_PARENT_PID"}
             env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib", DLCOURSE_SANDBOX="1")
             os.execvpe(command[0], command, env)
         _handle_signals(kernel)

@@ -14,7 +14,18 @@ GUARDED_MODULES = {"np", "numpy", "torch", "builtins", "__builtins__", "math", "
 TRACING = {"settrace", "setprofile", "_getframe", "addaudithook", "set_trace"}
 PROCESS = {"_exit", "kill", "killpg", "fork", "system", "execv", "execve", "abort"}
 NETWORK_MODULES = {"socket", "urllib", "http", "requests", "ftplib", "smtplib", "asyncio.streams"}
-LOWLEVEL_MODULES = {"ctypes", "gc", "cffi", "mmap"}
+LOWLEVEL_MODULES = {"ctypes", "gc", "cffi", "mmap", "signal", "_signal", "_thread", "threading", "faulthandler"}
+# IPython's and ipykernel's hook points: what transforms, compiles, runs and reports a cell
+# (dlcourse/grader/witness.py undoes them before each test; here they are found in the code).
+IPYTHON_HOOKS = {"input_transformers_cleanup", "input_transformers_post", "input_transformer_manager",
+                 "ast_transformers", "prefilter_manager", "set_custom_exc", "custom_exceptions", "CustomTB",
+                 "InteractiveTB", "showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_cell_async",
+                 "run_ast_nodes", "run_code",
+                 "should_run_async", "loop_runner", "transform_cell", "transform_ast", "do_execute", "shell_handlers",
+                 "display_pub", "ast_parse"}
+# What reaches into frames and function internals (a test's namespace, a helper's globals).
+INTERNALS = {"f_back", "f_globals", "f_locals", "f_builtins", "f_trace", "tb_frame", "gi_frame", "cr_frame",
+             "__globals__", "__closure__", "__code__", "__builtins__"}
 GRADER_WORDS = ("gradebook", "solutions", "autograded", "submitted", "nbgrader", "release", ".db")
 COMPARISON_HOOKS = {"__eq__", "__ne__", "__array_ufunc__", "__array_function__", "__bool__"}
 GRADER_MODULES = ("dlcourse.grader", "nbgrader", "dlcourse.checks")
@@ -50,6 +61,10 @@ def scan_source(source: str) -> list[str]:
                     found.append(f"rebinds the test helper {t.id}")
                 if isinstance(t, ast.Subscript) and _dotted(t.value) in {"sys.modules", "__builtins__"}:
                     found.append(f"replaces an entry of {_dotted(t.value)}")
+        elif isinstance(node, ast.Attribute) and node.attr in IPYTHON_HOOKS:
+            found.append(f"reaches into IPython's cell machinery (.{node.attr})")
+        elif isinstance(node, ast.Attribute) and node.attr in INTERNALS:
+            found.append(f"reaches into frames or function internals (.{node.attr})")
         elif isinstance(node, ast.FunctionDef) and node.name in CHECK_HELPERS:
             found.append(f"redefines the test helper {node.name}")
         elif isinstance(node, ast.FunctionDef) and node.name in COMPARISON_HOOKS:
@@ -59,6 +74,9 @@ def scan_source(source: str) -> list[str]:
             last = fn.rsplit(".", 1)[-1]
             if fn in {"setattr", "delattr"} and node.args and _dotted(node.args[0]).split(".")[0] in GUARDED_MODULES:
                 found.append(f"calls {fn} on {_dotted(node.args[0])}")
+            elif fn.endswith((".events.register", ".events.unregister", "library.Library", "library.impl")) or fn in {
+                    "sys.audit", "sys.addaudithook", "Library"}:
+                found.append(f"calls {fn} (hooks of the kernel)")
             elif last in TRACING and fn.split(".")[0] in {"sys", "threading", "pdb", "inspect", "set_trace"}:
                 found.append(f"calls {fn} (tracing or frame hooks)")
             elif last in PROCESS and fn.split(".")[0] in {"os", "signal", "subprocess"}:
@@ -73,7 +91,7 @@ def scan_source(source: str) -> list[str]:
                     found.append(f"imports {mod} (network)")
                 elif top in LOWLEVEL_MODULES:
                     found.append(f"imports {mod} (low-level access)")
-                elif mod in {"builtins", "inspect", "importlib"} or mod.startswith(GRADER_MODULES):
+                elif mod in {"builtins", "inspect", "importlib", "torch.library"} or mod.startswith(GRADER_MODULES):
                     found.append(f"imports {mod}")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             low = node.value.lower()

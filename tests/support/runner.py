@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import shutil
 import sys
 import time
@@ -113,6 +114,9 @@ def recording_notebook(release: Any, solution: Any, table: Path) -> tuple[Any, d
     boot = f"import sys as _s; _s.path.insert(0, {str(SUPPORT.parent)!r}); from support import cheat as _cheat"
     cells.append(_code_cell(boot))
     for c in nb.cells:
+        if cell_kind(c) == "tests":
+            cells += [_code_cell("_cheat.recording(True)"), c, _code_cell("_cheat.recording(False)")]
+            continue
         cells.append(c)
         if cell_kind(c) == "solution":
             names = function_names(c.source)
@@ -124,18 +128,24 @@ def recording_notebook(release: Any, solution: Any, table: Path) -> tuple[Any, d
     return nb, wrapped
 
 
-def cheat_notebook(base: Any, solution: Any, wrapped: dict[str, list[str]], table: Path) -> Any:
-    """``base`` (release or solution form) with every function exercise replaced by the lookup cheat."""
+def cheat_notebook(base: Any, solution: Any, wrapped: dict[str, list[str]], table: str) -> Any:
+    """``base`` (release or solution form) with every function exercise replaced by the lookup cheat.
+
+    Self-contained, as a learner's notebook is: the cheat's code is in the cells (a graded kernel
+    imports nothing from its folder) and it reads the table from the file ``table`` next to the
+    notebook (a submission's other files are copied along with it).
+    """
     nb = copy.deepcopy(base)
     src = {nbtools.nbgrader_meta(c)["grade_id"]: c.source for c in solution.cells if cell_kind(c) == "solution"}
-    boot = f"import sys as _s; _s.path.insert(0, {str(SUPPORT.parent)!r}); from support import cheat as _cheat\n"
+    code = (SUPPORT / "cheat.py").read_text()
+    boot = f"_cheat = {{}}\nexec(compile({code!r}, 'cheat.py', 'exec'), _cheat)\n"
     for c in nb.cells:
         if cell_kind(c) != "solution":
             continue
         gid = nbtools.nbgrader_meta(c)["grade_id"]
         body = src[gid]
         if gid in wrapped:
-            body = boot + body + "\n" + "\n".join(f"{n} = _cheat.lookup({n!r}, {str(table)!r})" for n in wrapped[gid])
+            body = boot + body + "\n" + "\n".join(f"{n} = _cheat['lookup']({n!r}, {table!r})" for n in wrapped[gid])
         c.source = body
     return nb
 
@@ -161,10 +171,15 @@ def job_autograde(course: str, weeks: list[str]) -> dict[str, Any]:
         if proc.returncode != 0:
             raise RuntimeError(f"nbgrader autograde {week} failed in {course}:\n{logs[-1][-5000:]}")
     seconds = time.perf_counter() - start
+    reports = {}  # week/student/notebook -> the grader's report (dlcourse.grader.execute.GuardedExecute)
+    for path in sorted((course_path / "autograder" / "reports").glob("*/*/*.json")):
+        reports["/".join(path.relative_to(course_path / "autograder" / "reports").with_suffix("").parts)] = (
+            json.loads(path.read_text()))
     return {
         "course": course,
         "seconds": seconds,
         "scores": {week: nbtools.scores(course_path, week) for week in weeks},
+        "reports": reports,
         "log": "\n".join(logs),
     }
 
