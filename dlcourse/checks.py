@@ -8,7 +8,7 @@ bound when this module is imported, so a notebook that later rebinds ``np.allclo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -165,3 +165,97 @@ def check_equal(actual: Any, expected: Any, name: str = "value") -> None:
     if exp.size <= 24:
         msg += f"\n  expected: {_show(exp)}\n  got:      {_show(act)}"
     raise AssertionError(msg)
+
+
+# ----------------------------------------------------------------------------- references for hidden tests
+def torch_scheduler_lrs(make_scheduler: Callable[[Any], Any], n_steps: int, base_lr: float) -> np.ndarray:
+    """The learning rates of steps 0, ..., n_steps - 1 of a ``torch.optim.lr_scheduler`` (float64 array).
+
+    ``make_scheduler(optimizer)`` builds the scheduler on a one-parameter SGD optimizer with lr
+    ``base_lr``; the lr is read before each ``optimizer.step(); scheduler.step()``, as a training
+    loop sees it.
+    """
+    import torch
+
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=base_lr)
+    scheduler = make_scheduler(optimizer)
+    out = []
+    for _ in range(n_steps):
+        out.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return np.array(out, dtype=np.float64)
+
+
+def ks_distance(a: Any, b: Any) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the empirical CDFs of a and b.
+
+    For samples of sizes n and m from the same law it exceeds ``c * sqrt((n + m) / (n * m))`` with
+    probability about ``2 exp(-2 c**2)`` (c = 3.5: 2e-11), so ``3.5 * sqrt(2 / n)`` is a limit that
+    a right answer does not fail while a wrong law (a uniform instead of a normal of the same
+    standard deviation is at distance 0.06) does.
+    """
+    a, b = np.sort(as_array(a, "a").ravel()), np.sort(as_array(b, "b").ravel())
+    grid = np.concatenate([a, b])
+    gap = np.searchsorted(a, grid, side="right") / a.size - np.searchsorted(b, grid, side="right") / b.size
+    return float(_abs(gap).max())
+
+
+def check_optimizer_against_torch(
+    step: Callable[..., Any],
+    make_optimizer: Callable[..., Any],
+    hyperparams: dict[str, Any],
+    rng: np.random.Generator,
+    name: str = "step",
+    vary_lr: bool = False,
+) -> None:
+    """Race a numpy optimizer step against a ``torch.optim`` optimizer; compare after every step.
+
+    The problem is fresh, drawn from ``rng``: parameters of a random shape (1 to 2 axes of 1 to 5),
+    a random convex quadratic plus a non-convex ripple, so that each gradient depends on where the
+    optimizer is, a start 3 to 5 away from the minimum, and 40 to 80 steps, all in float64.
+    ``step(params, grad, state, **hyperparams)`` must return ``(new_params, state)`` without
+    changing ``params`` or ``grad``; ``make_optimizer([tensor], **hyperparams)`` builds the torch
+    optimizer (e.g. ``lambda ps, **kw: torch.optim.SGD(ps, momentum=0.9, **kw)``). After every
+    step the parameters must agree within ``1e-10 + 1e-12 * |torch's|``. With ``vary_lr`` the
+    learning rate changes at every step (as a schedule would change it), in both.
+
+    Raises ``AssertionError`` naming ``name``, the hyperparameters, the shape and the step.
+    """
+    import torch
+
+    shape = tuple(int(k) for k in rng.integers(1, 6, size=int(rng.integers(1, 3))))
+    n = int(np.prod(shape))
+    q = rng.normal(size=(n, n))
+    a = 0.3 * q @ q.T / n + np.diag(rng.uniform(0.5, 2.0, size=n))  # a random convex quadratic ...
+    c, w = rng.normal(size=n), rng.uniform(1.0, 3.0, size=n)
+
+    def grad(x: np.ndarray) -> np.ndarray:  # ... plus a ripple: each gradient depends on where the optimizer is
+        x = x.reshape(-1)
+        return (a @ (x - c) + 0.3 * np.sin(w * x)).reshape(shape)
+
+    p = (c + rng.choice([-1.0, 1.0], size=n) * rng.uniform(3.0, 5.0, size=n)).reshape(shape)
+    p_torch = torch.tensor(p, requires_grad=True)
+    optimizer = make_optimizer([p_torch], **hyperparams)
+    state: Any = {}
+    what = f"{name}(..., **{hyperparams}) on params of shape {shape}" + (", lr changing every step" if vary_lr else "")
+    for t in range(1, int(rng.integers(40, 81)) + 1):
+        g = grad(p)
+        p_in, g_in, kw = p.copy(), g.copy(), dict(hyperparams)
+        if vary_lr:
+            kw["lr"] = optimizer.param_groups[0]["lr"] = hyperparams["lr"] * (0.2 + 0.2 * (t % 5))
+        out = step(p, g, state, **kw)
+        check_type(out, tuple, f"{what}: the result of step {t}")
+        if len(out) != 2:
+            raise AssertionError(f"{what}: step {t} returned {len(out)} values, expected 2 (new_params, state)")
+        new, state = out
+        check_type(state, dict, f"{what}: the state returned at step {t}")
+        check_equal(p, p_in, f"{what}: the params passed in at step {t} (do not modify them in place)")
+        check_equal(g, g_in, f"{what}: the grad passed in at step {t} (do not modify it in place)")
+        p = check_shape(new, shape, f"{what}: new params at step {t}")
+        p_torch.grad = torch.from_numpy(grad(p_torch.detach().numpy().copy()))
+        optimizer.step()
+        reference = f"torch.optim.{type(optimizer).__name__}"
+        check_close(p, p_torch.detach().numpy(), f"{what}: params after step {t} vs {reference}",
+                    rtol=1e-12, atol=1e-10)

@@ -76,3 +76,78 @@ def test_equal_and_dtype_and_type_and_finite():
     raises(check_type, [1], dict, "params", match="expected dict, got list")
     raises(check_finite, np.array([0.0, np.nan]), "loss", match="1 of 2 values")
     assert check_finite(np.array([1, 2])).tolist() == [1, 2]
+
+
+# ----------------------------------------------------------------------------- references for hidden tests
+def _sgd(params, grad, state, lr, momentum=0.0):
+    buf = grad + momentum * state["buf"] if "buf" in state else grad.copy()
+    return params - lr * buf, {"buf": buf}
+
+
+def test_optimizer_race_accepts_a_right_step_and_varies_the_lr():
+    from dlcourse.checks import check_optimizer_against_torch
+
+    rng = np.random.default_rng(0)
+    check_optimizer_against_torch(_sgd, torch.optim.SGD, {"lr": 0.05}, rng, name="sgd")
+    check_optimizer_against_torch(_sgd, torch.optim.SGD, {"lr": 0.05, "momentum": 0.5}, rng, name="sgd", vary_lr=True)
+
+
+def test_optimizer_race_names_the_step_the_shape_and_the_reference():
+    from dlcourse.checks import check_optimizer_against_torch
+
+    def wrong(params, grad, state, lr):
+        return params - 1.01 * lr * grad, state
+
+    raises(check_optimizer_against_torch, wrong, torch.optim.SGD, {"lr": 0.05}, np.random.default_rng(1), name="mine",
+           match=r"mine\(\.\.\., \*\*\{'lr': 0\.05\}\) on params of shape \(.*\): "
+                 r"params after step 1 vs torch\.optim\.SGD")
+
+
+def test_optimizer_race_rejects_in_place_updates_and_bad_results():
+    from dlcourse.checks import check_optimizer_against_torch
+
+    def in_place(params, grad, state, lr):
+        params -= lr * grad
+        return params, state
+
+    def no_state(params, grad, state, lr):
+        return params - lr * grad
+
+    raises(check_optimizer_against_torch, in_place, torch.optim.SGD, {"lr": 0.1}, np.random.default_rng(2),
+           match="do not modify them in place")
+    raises(check_optimizer_against_torch, no_state, torch.optim.SGD, {"lr": 0.1}, np.random.default_rng(2),
+           match="the result of step 1: expected tuple")
+
+
+def test_optimizer_race_draws_the_same_problem_from_the_same_seed():
+    from dlcourse.checks import check_optimizer_against_torch
+
+    seen = []
+
+    def spy(params, grad, state, lr):
+        seen.append(params.copy())
+        return params - lr * grad, state
+
+    for _ in range(2):
+        check_optimizer_against_torch(spy, torch.optim.SGD, {"lr": 0.1}, np.random.default_rng(7))
+    half = len(seen) // 2
+    assert half >= 40 and all(np.array_equal(a, b) for a, b in zip(seen[:half], seen[half:]))
+
+
+def test_torch_scheduler_lrs_reads_the_lr_before_each_step():
+    from dlcourse.checks import torch_scheduler_lrs
+
+    lrs = torch_scheduler_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5), 5, 1.0)
+    assert lrs.dtype == np.float64 and lrs.tolist() == [1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+def test_ks_distance():
+    from dlcourse.checks import ks_distance
+
+    assert ks_distance([1.0, 2.0, 3.0], [3.0, 1.0, 2.0]) == 0.0
+    assert ks_distance([0.0, 1.0], [5.0, 6.0]) == 1.0
+    assert ks_distance([0.0, 1.0, 2.0, 3.0], [2.5, 3.5, 4.5, 5.5]) == 0.75
+    rng = np.random.default_rng(0)
+    same = ks_distance(rng.normal(size=20_000), rng.normal(size=20_000))
+    other = ks_distance(rng.normal(size=20_000), rng.uniform(-np.sqrt(3), np.sqrt(3), size=20_000))
+    assert same < 3.5 * np.sqrt(2 / 20_000) < other
