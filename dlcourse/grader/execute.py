@@ -202,8 +202,8 @@ class GuardedExecute(Execute):
             "assignment": resources.get("nbgrader", {}).get("assignment"),
             "notebook": resources.get("nbgrader", {}).get("notebook"),
             "isolated": False, "problems": [], "seconds": None, "truncated_cells": [], "tampered": [],
+            "witness": [],  # what the witness reported: tests not confirmed, refused operations
         }
-        self._report["witness"] = []
         self._stopped: str | None = None
         self._snapshotted = False
         self._start = time.monotonic()
@@ -244,16 +244,19 @@ class GuardedExecute(Execute):
         """The test helpers' imports, read from the instructor's source notebook, never from the
         submission (the learner may have edited its set-up cell); none outside an nbgrader course."""
         info = resources.get("nbgrader", {}) if resources else {}
+        if not info.get("assignment") or not info.get("notebook"):
+            return ()  # not run by nbgrader (a test harness): the notebook's own bindings are used
         try:
+            import nbformat
             from nbgrader.coursedir import CourseDirectory
 
             coursedir = CourseDirectory(config=self.config)
             folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
-            import nbformat
-
             source = nbformat.read(os.path.join(folder, info["notebook"] + ".ipynb"), as_version=4)
             return notebook_imports(source)
-        except Exception:  # not in an nbgrader course (a test harness): no helper table
+        except Exception as err:
+            self.log.warning("tests of %s run with the notebook's own helper bindings: the source notebook "
+                             "could not be read (%s)", info["notebook"], err)
             return ()
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
