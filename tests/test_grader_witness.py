@@ -70,18 +70,22 @@ def test_the_witness_runs_each_test_and_undoes_what_the_notebook_hooked(tmp_path
     assert "sys.settrace while a test runs (refused)" in notes and "gc.get_objects (refused)" in notes, notes
 
 
+def _on_the_witness_socket(action: str) -> str:
+    """Learner code that finds the witness's socket among the kernel's file descriptors (``fd``,
+    ``s``) and does ``action`` with it."""
+    return ("import os, socket\n"
+            "for fd in map(int, os.listdir('/proc/self/fd')):\n"
+            "    try:\n"
+            "        s = socket.socket(fileno=os.dup(fd))\n"
+            "        if s.family == socket.AF_UNIX and s.getpeername().endswith('witness.sock'):\n"
+            f"            {action}\n"
+            "        s.detach()\n"
+            "    except OSError:\n"
+            "        pass\n")
+
+
 def test_a_test_the_witness_never_saw_or_a_forged_record_scores_zero(tmp_path, monkeypatch):
-    forge = (
-        "import os, socket\n"
-        "for fd in map(int, os.listdir('/proc/self/fd')):\n"
-        "    try:\n"
-        "        s = socket.socket(fileno=os.dup(fd))\n"
-        "        if s.family == socket.AF_UNIX and s.getpeername().endswith('witness.sock'):\n"
-        "            s.sendall(b'00ff ((\"seq\", 5), (\"kind\", \"run\"), (\"status\", \"ok\"))\\n')\n"
-        "        s.detach()\n"
-        "    except OSError:\n"
-        "        pass\n"
-    )
+    forge = _on_the_witness_socket("s.sendall(b'00ff ((\"seq\", 5), (\"kind\", \"run\"), (\"status\", \"ok\"))\\n')")
     nb, report = _run(tmp_path, monkeypatch, [
         # a function that, called by the test, writes a record of its own on the witness's channel
         "def f(x):\n" + "".join("    " + line + "\n" for line in forge.splitlines()) + "    return x",
@@ -100,17 +104,7 @@ def test_a_test_the_witness_never_saw_or_a_forged_record_scores_zero(tmp_path, m
 
 
 def test_a_swapped_witness_channel_stops_the_kernel(tmp_path, monkeypatch):
-    swap = (
-        "import os, socket\n"
-        "for fd in map(int, os.listdir('/proc/self/fd')):\n"
-        "    try:\n"
-        "        s = socket.socket(fileno=os.dup(fd))\n"
-        "        if s.family == socket.AF_UNIX and s.getpeername().endswith('witness.sock'):\n"
-        "            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)\n"
-        "        s.detach()\n"
-        "    except OSError:\n"
-        "        pass\n"
-    )
+    swap = _on_the_witness_socket("os.dup2(os.open(os.devnull, os.O_WRONLY), fd)")
     nb, report = _run(tmp_path, monkeypatch, [swap, _test("assert 1 == 1", "t-after-swap")])
     assert _errors(nb.cells[2]), "a test after the channel was swapped must not pass"
     assert any("witness" in p and "tampered" in p for p in report["problems"]), report["problems"]
