@@ -16,7 +16,7 @@ WEEK   ?= $(WEEKS)
 help:
 	@echo "make lab        set up .venv if needed, start JupyterLab on my-notebooks/, your copy of notebooks/"
 	@echo "make test       set up .venv if needed, run ruff and every test"
-	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader"
+	@echo "make release    regenerate the quizzes and notebooks/ from solutions/ with nbgrader [COHORT_SEED=...]"
 	@echo "make collect    WEEK=weekN_x ZIP=lms.zip | FROM=folder [ROSTER=students.csv]"
 	@echo "make autograde  grade autograder/submitted/<student>/<week>/ in parallel, jailed; print the summary"
 	@echo "make feedback   write feedback HTML (no hidden tests) to autograder/feedback/"
@@ -65,8 +65,12 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null || { \
 		echo "Could not install chromium: run 'apt-get install chromium' as root, or set DLCOURSE_CHROMIUM"; exit 1; }; }
 
+# COHORT_SEED=<private seed>: release the quizzes drawn for a cohort into autograder/cohort/release/
+# (the seed is kept in autograder/cohort.toml until COHORT_SEED=off); notebooks/ stays public.
 release: venv
 	"$(PY)" -m dlcourse.course stamp
+	"$(PY)" -m dlcourse.quiz build
+	"$(PY)" -m dlcourse.quiz cohort $(if $(COHORT_SEED),--seed "$(COHORT_SEED)",--refresh)
 	@for w in $(WEEK); do ( $(NBGRADER) generate_assignment $$w --force ) || exit 1; done
 
 # The instructor's steps (autograder/README.md). ZIP=lms.zip or FROM=folder, ROSTER=students.csv;

@@ -8,13 +8,33 @@ here = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.course_id = "dlcourse"
 c.CourseDirectory.root = here
-c.CourseDirectory.source_directory = "../solutions"
-c.CourseDirectory.release_directory = "../notebooks"
+# The public release: solutions/ -> notebooks/. After `make release COHORT_SEED=...` (a cohort's
+# private quiz seed, stored in cohort.toml here), cohort/source -> cohort/release instead:
+# see dlcourse/quiz/cohort.py.
+from dlcourse.quiz.cohort import directories  # noqa: E402
+
+c.CourseDirectory.source_directory, c.CourseDirectory.release_directory = directories(here)
 # submitted/, autograded/, feedback/ and gradebook.db live here and are ignored by git.
 
 # Released stubs call the course's todo(), whose error names the function to implement.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\ntodo()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# nbgrader's list, with the quizzes' answer cells released as `q03 = None  # ...` (not todo(), so a
+# blank quiz never stops "Run all"): dlcourse/quiz/release.py.
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "dlcourse.quiz.release.ClearQuizAnswers",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # The slowest cell of a notebook under autograde (training on digits) takes a few seconds on
 # 2 cores; 60 s per cell leaves room for a slow student machine without letting a loop hang.

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dlcourse.tooling import mutants  # noqa: E402
+from dlcourse.tooling import notebooks as nbtools  # noqa: E402
 
 EQUIVALENTS = ROOT / "benchmarks" / "mutants_equivalent.toml"
 REPORT = ROOT / "benchmarks" / "reports" / "mutants.md"
@@ -59,7 +60,7 @@ def load_equivalents(path: Path) -> list[mutants.Equivalent]:
 
 
 def find_notebooks(patterns: list[str] | None) -> list[Path]:
-    every = sorted(ROOT.glob("solutions/week*/*.ipynb"))
+    every = nbtools.exercise_notebooks(ROOT)  # quizzes: generated exact checks, tested in test_quizzes.py
     if not patterns:
         return every
     chosen = []

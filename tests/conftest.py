@@ -44,7 +44,8 @@ if sys.platform.startswith("linux"):
     if _NO_JAIL:
         os.environ["DLCOURSE_NO_ISOLATION"] = "1"
 
-SOLUTIONS = sorted(ROOT.glob("solutions/week*/*.ipynb"))
+SOLUTIONS = nbtools.exercise_notebooks(ROOT)  # the quizzes have their own tests: test_quizzes.py
+QUIZZES = nbtools.quiz_notebooks(ROOT)
 WEEKS = sorted({p.parent.name for p in SOLUTIONS})
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 VARIANTS = ("solution", "untouched", "half", "tampered", "cheat")

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SOLUTIONS, WEEKS, CourseRun, read_nb, rel
+from conftest import QUIZZES, ROOT, SOLUTIONS, WEEKS, CourseRun, read_nb, rel
 from support import runner
 
 from dlcourse import course
@@ -103,7 +103,8 @@ def test_release_is_what_nbgrader_generates(course_run, key):
 
 def test_release_holds_every_notebook_and_nothing_else():
     released = sorted(p.relative_to(ROOT / "notebooks").as_posix() for p in (ROOT / "notebooks").rglob("*.ipynb"))
-    assert released == sorted(KEYS), "notebooks/ and solutions/ hold different notebooks: run `make release`"
+    expected = sorted(KEYS + [rel(p) for p in QUIZZES])
+    assert released == expected, "notebooks/ and solutions/ hold different notebooks: run `make release`"
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -65,11 +65,18 @@ class Course:
     def submitted(self, student: str, week: str) -> Path:
         return self.grader / "submitted" / student / week
 
+    def directories(self) -> tuple[Path, Path]:
+        """nbgrader's source and release folders: the public ones, or a cohort's (dlcourse.quiz.cohort)."""
+        from dlcourse.quiz.cohort import directories
+
+        source, release = directories(self.grader)
+        return (self.grader / source).resolve(), (self.grader / release).resolve()
+
     def release(self, week: str) -> Path:
-        return self.root / "notebooks" / week
+        return self.directories()[1] / week
 
     def source(self, week: str) -> Path:
-        return self.root / "solutions" / week
+        return self.directories()[0] / week
 
     @property
     def db(self) -> Path:
@@ -195,8 +202,9 @@ def _load_config(course: Course, private: Path) -> Any:
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course.grader)).load_config()
     cfg.CourseDirectory.root = str(private)
-    cfg.CourseDirectory.source_directory = str(course.root / "solutions")
-    cfg.CourseDirectory.release_directory = str(course.root / "notebooks")
+    source, release = course.directories()
+    cfg.CourseDirectory.source_directory = str(source)
+    cfg.CourseDirectory.release_directory = str(release)
     cfg.CourseDirectory.db_url = f"sqlite:///{private / 'gradebook.db'}"
     cfg.Autograde.create_student = True
     return cfg

@@ -103,6 +103,7 @@ def source_digest(source: str) -> str:
 # ----------------------------------------------------------------------------- the kernel side
 def _install(sock_path: str) -> None:  # noqa: C901 - one closure on purpose: its state is out of reach
     """Connect to the grader, hand it a fresh key and install the audit hook (before any other code)."""
+    import _ast
     import _hashlib
     import _signal
     import _thread
@@ -136,6 +137,7 @@ def _install(sock_path: str) -> None:  # noqa: C901 - one closure on purpose: it
     gettrace, getprofile = sys.gettrace, sys.getprofile
     get_ident = _thread.get_ident
     real_compile, real_exec, real_import = builtins.compile, builtins.exec, builtins.__import__
+    ast_module, ast_interactive, ast_expr, only_ast = _ast.Module, _ast.Interactive, _ast.Expr, _ast.PyCF_ONLY_AST
     getsignal, setsignal = _signal.getsignal, _signal.signal  # C functions, not signal.py's wrappers
     setitimer, getitimer = _signal.setitimer, _signal.getitimer
     emit_lock = _thread.allocate_lock()
@@ -725,7 +727,15 @@ def _install(sock_path: str) -> None:  # noqa: C901 - one closure on purpose: it
         overridden = overridden_operators()
         ns, notes = namespace()
         filename = f"<test cell {label}>"
-        code = real_compile(source, filename, "exec", dont_inherit=True)
+        # As IPython does: a last bare expression is compiled in "single" mode, so its value reaches
+        # the (restored) displayhook and nbgrader reads it as the test's partial credit.
+        tree = real_compile(source, filename, "exec", only_ast, dont_inherit=True)
+        body = tree.body
+        last = None
+        if body and type(body[-1]) is ast_expr:
+            last = real_compile(ast_interactive(body=[body[-1]]), filename, "single", dont_inherit=True)
+            body = body[:-1]
+        code = real_compile(ast_module(body=body, type_ignores=[]), filename, "exec", dont_inherit=True)
         try:
             import linecache
 
@@ -737,6 +747,8 @@ def _install(sock_path: str) -> None:  # noqa: C901 - one closure on purpose: it
         outcome = None
         try:
             real_exec(code, ns)
+            if last is not None:
+                real_exec(last, ns)
         except BaseException as err:  # noqa: BLE001 - every way a test can end is recorded
             outcome = err
         restore_signals(None)
