@@ -42,7 +42,7 @@ lint: venv
 test: lint colab-venv browser
 	DLCOURSE_REQUIRE_BROWSER=1 "$(PY)" -m pytest $(PYTEST_ARGS)
 	DLCOURSE_COLAB_COMPAT=1 "$(COLAB_VENV)/bin/python" -m pytest -p no:cacheprovider $(PYTEST_ARGS) \
-		tests/test_colab_compat.py tests/test_checks.py tests/test_env_data.py tests/test_graphs_widgets.py \
+		tests/test_colab_compat.py tests/test_checks.py tests/test_env_data.py tests/test_graphs_widgets.py tests/test_quiz_units.py \
 		$(wildcard tests/test_viz_*.py) $(wildcard tests/test_explorer_*.py)
 
 # A second environment with Colab's older preinstalled versions (see constraints-colab.txt).

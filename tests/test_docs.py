@@ -29,6 +29,9 @@ ALLOWED = {
     "autograder/backups/": "gradebook backups made before each grading run",
     "benchmarks/results/browser/": "screenshots of the browser test, scratch output",
     "my-notebooks/": "the learner's own copy of notebooks/, made by `make lab`: personal",
+    "autograder/cohort.toml": "a cohort's private quiz seed (`make release COHORT_SEED=...`)",
+    "autograder/cohort/source/": "the weeks' sources with the cohort's quizzes: answers, private",
+    "autograder/cohort/release/": "the cohort's release, made by `make release COHORT_SEED=...`",
 }
 
 BACKTICKED = re.compile(r"`([^`]+)`")  # inline code may wrap onto the next line

@@ -56,6 +56,10 @@ def test_the_witness_runs_each_test_and_undoes_what_the_notebook_hooked(tmp_path
         "def h():\n    import sys\n    sys.settrace(lambda *a: None)\n    return 1",
         _test("assert h() == 1", "t-trace"),                                      # 11
         "import gc\ngc.get_objects()",                                            # 12
+        # a test's last expression is shown (nbgrader reads it as partial credit), even after
+        # the notebook replaced the display hook
+        "import sys\nsys.displayhook = lambda value: print('1.0')",
+        _test("half = f(0) / 2\nhalf", "t-partial"),                             # 14
     ])
     cells = nb.cells
     assert _errors(cells[2]) == [] and "passed" in cells[2].outputs[0]["text"]
@@ -68,6 +72,8 @@ def test_the_witness_runs_each_test_and_undoes_what_the_notebook_hooked(tmp_path
     refused = "RuntimeError: the grader does not allow sys.settrace"
     assert any(refused in e for e in _errors(cells[11])), _errors(cells[11])
     assert any("gc.get_objects" in e for e in _errors(cells[12])), _errors(cells[12])
+    results = [o for o in cells[14].outputs if o.output_type == "execute_result"]
+    assert _errors(cells[14]) == [] and [r.data["text/plain"] for r in results] == ["0.5"], cells[14].outputs
     undone = " | ".join(report["tampered"])
     assert "input_transformers_cleanup: removed <lambda>" in undone and "custom_exceptions" in undone, undone
     assert "numpy.abs (replaced by <lambda>" in undone and " more" in undone, undone

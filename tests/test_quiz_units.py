@@ -322,3 +322,24 @@ def test_a_cohort_never_gets_the_public_answer(sample):
         for d in bank.draw(b, seed):
             p = public[d.name]
             assert not bank.answers_close(d.question.kind, d.answer, p.answer, d.question.tolerance), (seed, d.name)
+
+
+def test_look_alike_types_run_no_learner_code():
+    """A class that only looks like numpy's or torch's (by name and module) is refused unread."""
+    calls = []
+
+    def spy(name):
+        def method(self, *a):
+            calls.append(name)
+            return iter((3, 7)) if name == "__iter__" else 650.0
+        return method
+
+    fakes = [type(n, (), {"__module__": m, "__float__": spy("__float__"), "__iter__": spy("__iter__"),
+                          "__index__": spy("__index__"), "item": spy("item")})()
+             for n, m in (("float64", "numpy"), ("Size", "torch"), ("int64", "numpy"), ("Tensor", "torch"))]
+    for fake in fakes:
+        for kind, like in (("numeric", None), ("value", (0,)), ("value", 0)):
+            with pytest.raises(answers.AnswerFormError):
+                answers.check_form(kind, fake, like=like)
+        assert grade("q", fake, kind="numeric", answer=650.0, points=1) == 0.0
+    assert calls == []

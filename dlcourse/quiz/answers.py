@@ -8,6 +8,7 @@ Answers are plain Python values set in a cell (``q03 = {"A", "C"}``). Only exact
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 KINDS = ("single", "multi", "numeric", "value")
@@ -45,10 +46,22 @@ def is_blank(value: Any) -> bool:
     return value is None or (type(value) is str and not value.strip())
 
 
+def _types(module: str, names: tuple[str, ...]) -> tuple[type, ...]:
+    """The classes ``module.<name>`` of an already imported module (identity checks, no learner code)."""
+    mod = sys.modules.get(module)
+    return tuple(t for t in (getattr(mod, n, None) for n in names) if isinstance(t, type)) if mod else ()
+
+
+_NUMPY_INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_NUMPY_FLOATS = ("float16", "float32", "float64")
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int or type(value) in _types("numpy", _NUMPY_INTS)
+
+
 def _numpy_scalar(value: Any) -> bool:
-    kind = type(value)
-    return kind.__module__ == "numpy" and kind.__name__ in {
-        "float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "uint16", "uint32", "uint64"}
+    return type(value) in _types("numpy", _NUMPY_INTS + _NUMPY_FLOATS)
 
 
 def as_letter(value: Any, shown: str) -> str:
@@ -81,20 +94,21 @@ def as_number(value: Any) -> float:
         if math.isfinite(number):
             return number
         raise AnswerFormError(f"expected a finite number; got {describe(value)}")
-    hint = " (use .item() to turn a one-element tensor or array into a number)" if hasattr(value, "item") else ""
+    array = type(value) in _types("torch", ("Tensor",)) + _types("numpy", ("ndarray",))
+    hint = " (use .item() to turn a one-element tensor or array into a number)" if array else ""
     raise AnswerFormError(f"expected a number, e.g. 0.25; got {describe(value)}{hint}")
 
 
 def as_value(value: Any, like: Any) -> Any:
     """A value answer, normalized to the type of the right answer ``like`` (tuple, int, float or str)."""
     if type(like) is tuple:
-        if type(value) in (tuple, list) or type(value).__name__ == "Size":
+        if type(value) in (tuple, list) or type(value) in _types("torch", ("Size",)):
             items = tuple(value)
-            if all(type(i) is int or (_numpy_scalar(i) and "int" in type(i).__name__) for i in items):
+            if all(_is_int(i) for i in items):
                 return tuple(int(i) for i in items)
         raise AnswerFormError(f"expected a tuple of ints, e.g. (64, 10); got {describe(value)}")
     if type(like) is int:
-        if (type(value) is int or (_numpy_scalar(value) and "int" in type(value).__name__)):
+        if _is_int(value):
             return int(value)
         if type(value) is float and value.is_integer():
             return int(value)
