@@ -123,7 +123,10 @@ class SelfCheck:
         entries = {p: self._open(q, f"opt:{p}") for p in sorted(picks)}
         right = [p for p, e in entries.items() if e and e["ok"]]
         wrong = [p for p, e in entries.items() if not (e and e["ok"])]
-        n_right = q["right"]
+        opened = [e for e in entries.values() if e]
+        if not opened:  # no pick (an empty set): nothing to open, nothing earned
+            return 0.0, [f"✗ {name}: 0 / {_points(pts)}. Pick at least one letter.", _revisit(q)]
+        n_right = opened[0]["n"]
         got = round(max(0.0, pts * (len(right) - len(wrong)) / n_right), 4)  # as answers.multi_score
         missing = n_right - len(right)
         lines = [f"✗ {name}: {_points(got)} / {_points(pts)}. Of your {len(picks)} pick{'s' * (len(picks) != 1)}, "

@@ -72,9 +72,9 @@ def sealed_key(bank: Bank, drawn: list[Drawn], seed: str) -> str:
             for letter, opt in d.options:
                 put(f"opt:{letter}", {"ok": opt.correct, "text": d.explanation if opt.correct else opt.feedback})
         elif q.kind == "multi":
-            meta.update(shown=d.shown, right=len(d.answer))
-            for letter, opt in d.options:
-                put(f"opt:{letter}", {"ok": opt.correct, "text": opt.feedback})
+            meta["shown"] = d.shown
+            for letter, opt in d.options:  # each pick also learns how many options are right
+                put(f"opt:{letter}", {"ok": opt.correct, "text": opt.feedback, "n": len(d.answer)})
             put("set:" + ",".join(sorted(d.answer)), {"ok": True, "text": d.explanation})
         elif q.kind == "numeric":
             step = _step(q.tolerance)
@@ -125,7 +125,7 @@ def _question_markdown(d: Drawn, index: int) -> str:
     q = d.question
     lines = [f"### Question {index} · {KIND_LABEL[q.kind]} · {_points(q.points)}", "", d.prompt, ""]
     if d.options:
-        lines += [f"- **{letter}.** {opt.text.strip()}" for letter, opt in d.options] + [""]
+        lines += [f"- **{letter}.** {' '.join(opt.text.split())}" for letter, opt in d.options] + [""]
     form = _stub(d).split("# ", 1)[1]
     lines.append(f"Set `{d.name}` to {_code_example(form)}.")
     if q.kind == "multi":
