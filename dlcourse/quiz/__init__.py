@@ -26,7 +26,6 @@ from typing import Any
 
 from dlcourse.quiz import seal as _seal
 from dlcourse.quiz.answers import (
-    FORMS,
     SHORT,
     AnswerFormError,
     as_letter,
@@ -36,6 +35,7 @@ from dlcourse.quiz.answers import (
     canonical_value,
     check_form,
     close,
+    form_of,
     is_blank,
     score,
     shown_answer,
@@ -91,7 +91,8 @@ class SelfCheck:
         q = self.questions[name]
         pts, kind = q["points"], q["kind"]
         if is_blank(value):
-            return 0.0, [f"· {name} is not answered yet: set {name} to {FORMS[kind]}, then run this cell again."]
+            return 0.0, [f"· {name} is not answered yet: set {name} to {form_of(kind, q.get('like', ''))}, "
+                         "then run this cell again."]
         try:
             if kind == "single":
                 letter = as_letter(value, q["shown"])
@@ -182,7 +183,8 @@ class FormCheck:
         q = self.questions[name]
         kind = q["kind"]
         if is_blank(value):
-            return False, f"· {name} is not answered yet: set {name} to {FORMS[kind]}, then run this cell again."
+            return False, (f"· {name} is not answered yet: set {name} to {form_of(kind, q.get('like', ''))}, "
+                           "then run this cell again.")
         try:
             check_form(kind, value, q.get("shown", ""), _LIKE.get(q.get("like", "")))
         except AnswerFormError as err:

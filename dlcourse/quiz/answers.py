@@ -28,6 +28,15 @@ class AnswerFormError(ValueError):
     """The answer is set but has the wrong form (its message is written for the learner)."""
 
 
+VALUE_FORMS = {"tuple": "a tuple of ints, e.g. (64, 10)", "int": "a whole number, e.g. 3",
+               "str": 'a string, e.g. "float32"'}
+
+
+def form_of(kind: str, like: str = "") -> str:
+    """How to write an answer of this kind ('a set of letters, e.g. {"A", "C"}')."""
+    return VALUE_FORMS.get(like, FORMS[kind]) if kind == "value" else FORMS[kind]
+
+
 def describe(value: Any) -> str:
     """A short, safe description of a learner's value for an error message."""
     name = type(value).__name__
