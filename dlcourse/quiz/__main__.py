@@ -1,5 +1,7 @@
 """``python -m dlcourse.quiz``: check quiz sources, generate the quiz notebooks, set up a cohort.
 
+Run it from the repository root (the Makefile does):
+
     python -m dlcourse.quiz check [SOURCE.toml ...]   report every problem of the sources
     python -m dlcourse.quiz build [--check]           write solutions/<week>/<NN>_quiz.ipynb
     python -m dlcourse.quiz cohort --seed SEED        a cohort's quiz (SEED "off": the public one)
