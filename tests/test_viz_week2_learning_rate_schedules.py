@@ -1,4 +1,5 @@
-"""Headless tests of dlcourse.viz_schedules (week 2, notebook 3: learning-rate schedules and warm-up)."""
+"""Headless tests of dlcourse.viz.week2.learning_rate_schedules (week 2, notebook 3:
+learning-rate schedules and warm-up)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from dlcourse import viz_schedules as vs
+from dlcourse.viz.week2 import learning_rate_schedules as vs
 
 
 # Closed forms used only to feed the plots (the notebook's exercises; never part of the package).

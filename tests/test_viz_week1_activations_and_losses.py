@@ -1,4 +1,4 @@
-"""Headless tests of dlcourse.viz_activations: figures build, widgets redraw when a control changes."""
+"""Headless tests of dlcourse.viz.week1.activations_and_losses: figures build, widgets redraw when a control changes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 from support.widgets import assert_each_change_redraws
 
-from dlcourse import viz_activations as va
+from dlcourse.viz.week1 import activations_and_losses as va
 
 
 @pytest.mark.parametrize("name", list(va.ACTIVATIONS))

@@ -1,4 +1,4 @@
-"""Headless tests of dlcourse.viz_select (figures and the degree widget of week 2, notebook 6)."""
+"""Headless tests of dlcourse.viz.week2.model_selection (figures and the degree widget of week 2, notebook 6)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from dlcourse import viz_select as vs
+from dlcourse.viz.week2 import model_selection as vs
 
 
 def _fit(x: np.ndarray, y: np.ndarray, degree: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Headless tests of dlcourse.viz_gd (figures of week 2, notebook 1: gradient descent)."""
+"""Headless tests of dlcourse.viz.week2.gradient_descent (figures of week 2, notebook 1: gradient descent)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.quiver import Quiver
 
-from dlcourse import viz_gd as vg
 from dlcourse.plots import new_figure
+from dlcourse.viz.week2 import gradient_descent as vg
 
 
 def _bowl(P: np.ndarray) -> np.ndarray:

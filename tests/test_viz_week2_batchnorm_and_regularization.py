@@ -1,4 +1,5 @@
-"""Headless tests of dlcourse.viz_reg: figures build with the right content, widgets redraw on every control."""
+"""Headless tests of dlcourse.viz.week2.batchnorm_and_regularization: figures build with the right
+content, widgets redraw on every control."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 from support.widgets import assert_each_change_redraws
 
-from dlcourse import viz_reg as vr
+from dlcourse.viz.week2 import batchnorm_and_regularization as vr
 
 
 def test_plot_normalization_reports_each_stage() -> None:

@@ -1,4 +1,4 @@
-"""Headless tests of dlcourse.viz_backprop (plots of the backpropagation notebook)."""
+"""Headless tests of dlcourse.viz.week1.backpropagation (plots of the backpropagation notebook)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from dlcourse.graphs import GraphNode, draw_graph
-from dlcourse.viz_backprop import plot_difference_errors, plot_relative_errors, tile_figures
+from dlcourse.viz.week1.backpropagation import plot_difference_errors, plot_relative_errors, tile_figures
 from dlcourse.widgets import figure_to_png
 
 

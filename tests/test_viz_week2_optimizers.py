@@ -1,4 +1,5 @@
-"""Headless tests of dlcourse.viz_optim (week 2, notebook 2): the learner-optimizer adapter, figures, widget."""
+"""Headless tests of dlcourse.viz.week2.optimizers (week 2, notebook 2): the learner-optimizer
+adapter, figures, widget."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from dlcourse import viz_optim as vo
 from dlcourse.explorer.run import run
 from dlcourse.explorer.surfaces import make_surface
+from dlcourse.viz.week2 import optimizers as vo
 
 
 def _sgd_step(params, grad, state, lr, weight_decay=0.0):

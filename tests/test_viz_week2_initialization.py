@@ -1,4 +1,5 @@
-"""Headless tests of dlcourse.viz_init: initial weights, layer statistics, histograms and the explorer widget."""
+"""Headless tests of dlcourse.viz.week2.initialization: initial weights, layer statistics,
+histograms and the explorer widget."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 from matplotlib.figure import Figure
 from support.widgets import assert_each_change_redraws
 
-from dlcourse import viz_init as vi
+from dlcourse.viz.week2 import initialization as vi
 from dlcourse.widgets import figure_to_png
 
 SMALL, XAVIER, HE, LARGE = vi.SCHEMES

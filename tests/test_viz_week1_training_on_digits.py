@@ -1,4 +1,4 @@
-"""Headless tests of dlcourse.viz_training (plots and the digit browser of week 1, notebook 4)."""
+"""Headless tests of dlcourse.viz.week1.training_on_digits (plots and the digit browser of week 1, notebook 4)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from dlcourse import viz_training as vt
+from dlcourse.viz.week1 import training_on_digits as vt
 
 
 def _fake_predictions(n: int = 40, n_classes: int = 10, seed: int = 0):

@@ -1,4 +1,4 @@
-"""Headless tests of dlcourse.viz_tensors (week 1, notebook 1): figures and widgets."""
+"""Headless tests of dlcourse.viz.week1.tensors_and_perceptrons (week 1, notebook 1): figures and widgets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from dlcourse import viz_tensors as vt
+from dlcourse.viz.week1 import tensors_and_perceptrons as vt
 
 
 def step_perceptron(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
