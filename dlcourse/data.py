@@ -88,3 +88,70 @@ def make_blobs_2d(
         sign = np.where(y == 1, 1.0, -1.0)
         X += np.maximum(0.0, 0.3 - sign * proj)[:, None] * sign[:, None] * direction
     return X, y.astype(np.int64)
+
+
+# -- text: week 3 -----------------------------------------------------------------------------
+# Date formats by CLDR (babel), the way software in each locale writes dates. en_GB's short form
+# (05/03/2024) is left out: it reads exactly like en_US's month/day order, so no model could tell.
+DATE_STYLES: tuple[tuple[str, str], ...] = (
+    ("ko_KR", "full"), ("ko_KR", "long"), ("ko_KR", "medium"), ("ko_KR", "short"),
+    ("en_US", "full"), ("en_US", "long"), ("en_US", "medium"), ("en_US", "short"),
+    ("en_GB", "full"), ("en_GB", "long"), ("en_GB", "medium"),
+)
+DATE_RANGE = ("1970-01-01", "2069-12-31")  # two-digit years (short forms) are unambiguous inside it
+
+
+class DatePairs(NamedTuple):
+    """Dates written in Korean and English formats (``sources``) and as ISO 8601 (``targets``)."""
+
+    sources: list[str]  # e.g. "2024년 3월 5일 화요일", "Mar 5, 2024", "24. 3. 5."
+    targets: list[str]  # e.g. "2024-03-05"
+    styles: list[str]  # e.g. "ko_KR full"
+
+
+def make_date_pairs(n: int, seed: int = 0, styles: tuple[tuple[str, str], ...] = DATE_STYLES) -> DatePairs:
+    """``n`` random dates between 1970 and 2069, each in a random style of ``styles`` and as ISO.
+
+    Styles are (locale, babel format) pairs: "full", "long", "medium", "short" or a CLDR pattern.
+    The same ``seed`` gives the same pairs on every machine.
+    """
+    import datetime as dt
+    import random
+
+    from babel.dates import format_date
+
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    if not styles:
+        raise ValueError("styles must name at least one (locale, format) pair")
+    rng = random.Random(seed)
+    first, last = (dt.date.fromisoformat(d) for d in DATE_RANGE)
+    span = (last - first).days
+    sources, targets, names = [], [], []
+    for _ in range(n):
+        day = first + dt.timedelta(days=rng.randrange(span + 1))
+        locale, form = styles[rng.randrange(len(styles))]
+        sources.append(format_date(day, form, locale=locale))
+        targets.append(day.isoformat())
+        names.append(f"{locale} {form}")
+    return DatePairs(sources, targets, names)
+
+
+NAME_LOCALES = ("en_US", "en_GB", "en_IE", "en_NZ", "en_IN", "en_PK")
+
+
+def load_first_names(locales: tuple[str, ...] = NAME_LOCALES) -> list[str]:
+    """The distinct first names that faker ships for ``locales``, lower-cased, sorted (no randomness).
+
+    ``load_first_names(("ko_KR",))`` gives Korean given names (two syllables each).
+    """
+    import importlib
+
+    names: set[str] = set()
+    for locale in locales:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ModuleNotFoundError as err:
+            raise ValueError(f"faker has no person names for locale {locale!r}") from err
+        names |= {name.lower() for name in provider.first_names if name.isalpha()}
+    return sorted(names)

@@ -63,3 +63,37 @@ def test_logic_gates_and_blobs():
     assert ((np.c_[X, np.ones(len(X))] @ w > 0) == (y == 1)).all()
     with pytest.raises(ValueError):
         make_blobs_2d(1)
+
+
+def test_date_pairs_cover_every_style_and_decode_to_their_iso_dates():
+    import datetime as dt
+    import re
+
+    from dlcourse.data import DATE_STYLES, make_date_pairs
+
+    pairs = make_date_pairs(2000, seed=3)
+    assert make_date_pairs(2000, seed=3) == pairs and make_date_pairs(50, seed=4) != make_date_pairs(50, seed=3)
+    assert len(pairs.sources) == len(pairs.targets) == len(pairs.styles) == 2000
+    assert {s for s in pairs.styles} == {f"{loc} {form}" for loc, form in DATE_STYLES}
+    assert any(re.search(r"[\uac00-\ud7a3]", s) for s in pairs.sources), "Korean dates are in the data"
+    for src, iso, style in zip(pairs.sources, pairs.targets, pairs.styles):
+        day = dt.date.fromisoformat(iso)
+        assert dt.date(1970, 1, 1) <= day <= dt.date(2069, 12, 31)
+        assert str(day.day) in src and (str(day.year) in src or f"{day.year % 100:02d}" in src), (src, iso, style)
+    # the same day in every style, as babel writes it
+    pairs = make_date_pairs(1, seed=0, styles=(("ko_KR", "full"),))
+    day = dt.date.fromisoformat(pairs.targets[0])
+    assert pairs.sources[0].startswith(f"{day.year}년 {day.month}월 {day.day}일 ")
+    with pytest.raises(ValueError):
+        make_date_pairs(0)
+
+
+def test_first_names_are_distinct_lowercase_words():
+    from dlcourse.data import load_first_names
+
+    names = load_first_names()
+    assert len(names) > 2000 and names == sorted(set(names)) and all(n.isalpha() and n == n.lower() for n in names)
+    korean = load_first_names(("ko_KR",))
+    assert len(korean) >= 100 and all(len(n) == 2 for n in korean)
+    with pytest.raises(ValueError, match="no person names"):
+        load_first_names(("xx_XX",))
