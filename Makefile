@@ -21,7 +21,7 @@ help:
 	@echo "make autograde  grade autograder/submitted/<student>/<week>/ in parallel, jailed; print the summary"
 	@echo "make feedback   write feedback HTML (no hidden tests) to autograder/feedback/"
 	@echo "make grades     write autograder/grades.csv"
-	@echo "make benchmark  print the explorer's latency, notebook and grading times, the tests' mutation kill rate"
+	@echo "make benchmark  print the explorer's and the widgets' latency, notebook and grading times, the tests' mutation kill rate"
 
 # The environment: created when missing, reinstalled when the package's requirements change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -92,6 +92,7 @@ grades: venv
 
 benchmark: venv
 	"$(PY)" benchmarks/explorer_latency.py
+	"$(PY)" benchmarks/widget_latency.py
 	"$(PY)" benchmarks/notebook_times.py
 	"$(PY)" benchmarks/grading_speed.py $(BENCH_ARGS)
 	"$(PY)" benchmarks/mutants.py $(MUTANT_ARGS)

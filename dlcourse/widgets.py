@@ -53,6 +53,9 @@ class FigureWidget:
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.widget = widgets.VBox([*self.controls.values(), self.image, self.error])
+        # CSS classes by which a browser test (or a learner's stylesheet) finds the parts.
+        self.widget.add_class("dlcourse-figure-widget")
+        self.image.add_class("dlcourse-figure-image")
         self.redraw()
 
     def values(self) -> dict[str, Any]:
