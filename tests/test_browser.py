@@ -58,13 +58,15 @@ def _notebook_copy(folder: Path) -> Path:
 @pytest.fixture
 def lab(request, tmp_path):
     """Start JupyterLab from one environment on a free port; yield its URL; stop it."""
-    venv, _ = FRONT_ENDS[request.param]
-    if not (venv / "bin" / "jupyter-lab").exists():
-        _missing(f"no JupyterLab in {venv.name}")
     if not NOTEBOOK.exists():
         _missing(f"{NOTEBOOK.relative_to(ROOT)} does not exist")
+    yield from _serve(FRONT_ENDS[request.param][0], _notebook_copy(tmp_path), tmp_path)
+
+
+def _serve(venv: Path, nb: Path, tmp_path: Path):
+    if not (venv / "bin" / "jupyter-lab").exists():
+        _missing(f"no JupyterLab in {venv.name}")
     port, token = _free_port(), "dlcourse-browser-test"
-    nb = _notebook_copy(tmp_path)
     env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     log = (tmp_path / "lab.log").open("w")
@@ -81,6 +83,32 @@ def lab(request, tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def _launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"])
+
+
+def _open_and_run_all(page, url: str, opened) -> None:
+    """Open the notebook, wait for its kernel, call ``opened()``, then Run > Run All Cells."""
+    from playwright import sync_api
+
+    deadline = time.monotonic() + 60
+    while True:  # the server takes a few seconds to listen
+        try:
+            page.goto(url, timeout=30_000)
+            break
+        except sync_api.Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector("text=/\\| Idle/", timeout=120_000)  # the kernel is up
+    opened()
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
 
 
 @pytest.mark.parametrize("lab", list(FRONT_ENDS), indirect=True)
@@ -103,25 +131,10 @@ def test_explorer_redraws_in_a_real_browser(lab, request):
         page.screenshot(path=str(SHOTS / f"{front_end}-{stage}.png"))
 
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
+        browser = _launch(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         try:
-            deadline = time.monotonic() + 60
-            while True:  # the server takes a few seconds to listen
-                try:
-                    page.goto(url, timeout=30_000)
-                    break
-                except sync_api.Error:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-            page.wait_for_selector("text=/\\| Idle/", timeout=120_000)  # the kernel is up
-            shot(page, "1-opened")
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            _open_and_run_all(page, url, lambda: shot(page, "1-opened"))
             image = page.locator(".dlcourse-explorer-image").first
             image.wait_for(state="visible", timeout=240_000)
             page.wait_for_function(
@@ -162,3 +175,90 @@ def test_explorer_redraws_in_a_real_browser(lab, request):
         finally:
             browser.close()
     (SHOTS / f"{front_end}-timings.json").write_text(json.dumps(timings, indent=1))
+
+
+# ----------------------------------------------------------------------------- a week-3 figure widget
+# Week 3's attention explorer (dlcourse.viz.week3.attention_and_transformers), built as notebook 5 builds
+# it, with a stand-in for the trained model: a module that reverses each sequence exactly and whose one
+# layer of two heads attends to the mirrored position (head 1) or uniformly (head 2).
+ATTENTION_CELLS = [
+    'import ipywidgets\nprint("ipywidgets", ipywidgets.__version__)',
+    '''import torch
+from dlcourse.viz.week3.attention_and_transformers import PAD, attention_explorer, make_reversal_data
+
+
+class Reverser(torch.nn.Module):
+    def forward(self, tokens):
+        n = (tokens != PAD).sum(dim=1, keepdim=True)
+        pos = torch.arange(tokens.shape[1])
+        source = torch.where(pos < n, n - 1 - pos, pos)
+        return torch.nn.functional.one_hot(torch.gather(tokens, 1, source), 11).float()
+
+
+def attention_fn(model, tokens):
+    n = (tokens != PAD).sum(dim=1)
+    t = tokens.shape[1]
+    pos = torch.arange(t)
+    mirror = torch.nn.functional.one_hot(((n[:, None] - 1 - pos).clamp(min=0)), t).float()
+    keep = (pos[None, :] < n[:, None]).float()
+    uniform = keep[:, None, :].expand(-1, t, -1) / n[:, None, None]
+    return [torch.stack([mirror, uniform], dim=1)]
+
+
+data = make_reversal_data(6, min_len=3, max_len=8, seed=1)
+explorer = attention_explorer(Reverser(), attention_fn, [row[row != PAD].tolist() for row in data.tokens])
+explorer''',
+]
+
+
+@pytest.fixture
+def attention_lab(request, tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ATTENTION_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    path = tmp_path / "attention_explorer.ipynb"
+    nbformat.write(nb, str(path))
+    yield from _serve(FRONT_ENDS[request.param][0], path, tmp_path)
+
+
+@pytest.mark.parametrize("attention_lab", list(FRONT_ENDS), indirect=True)
+def test_attention_explorer_redraws_in_a_real_browser(attention_lab, request):
+    if CHROMIUM is None:
+        _missing("Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("playwright is not installed")
+    url, server_log = attention_lab
+    front_end = request.node.callspec.id
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        try:
+            _open_and_run_all(page, url, lambda: None)
+            image = page.locator(".dlcourse-figure-image").first
+            image.wait_for(state="visible", timeout=120_000)
+            page.wait_for_function(
+                "() => { const i = document.querySelector('.dlcourse-figure-image');"
+                " return i && (i.src.startsWith('blob:') || i.src.length > 1000); }", timeout=60_000)
+            box = image.bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 200, f"attention image is not visible: {box}"
+            page.screenshot(path=str(SHOTS / f"attention-{front_end}-1-drawn.png"))
+            selects = page.locator(".dlcourse-figure-widget select")
+            assert selects.count() == 3, f"{front_end}: want the input, layer and head menus, found {selects.count()}"
+            for which, index in ((0, 3), (2, 1)):  # another input sequence, then the second head
+                before = image.get_attribute("src")
+                selects.nth(which).select_option(index=index)
+                page.wait_for_function(
+                    "before => document.querySelector('.dlcourse-figure-image').src !== before", arg=before,
+                    timeout=30_000)
+            page.screenshot(path=str(SHOTS / f"attention-{front_end}-2-after-changes.png"))
+            tracebacks = page.locator(".jp-OutputArea-output:has-text('Traceback')").count()
+            assert tracebacks == 0, f"{front_end}: {tracebacks} outputs show a traceback (see {SHOTS})"
+        except Exception:
+            page.screenshot(path=str(SHOTS / f"attention-{front_end}-failure.png"))
+            tail = server_log.read_text()[-3000:] if server_log.exists() else ""
+            print(f"JupyterLab log (tail):\n{tail}")
+            raise
+        finally:
+            browser.close()

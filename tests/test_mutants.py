@@ -146,12 +146,19 @@ def test_unknown_operator_is_refused():
         mt.cell_mutants(CELL, "t-code", ["flip"])
 
 
+# Solution cells the operators cannot mutate, each with what tests it instead.
+NO_MUTANTS = {
+    "text-tokenize-code": "one regular expression in a string literal, which no operator changes; the hidden "
+                          "tests compare with re.findall of the stated pattern on 300 random strings",
+}
+
+
 def test_every_solution_cell_of_the_course_has_mutants_that_compile():
     for path in SOLUTIONS:
         for cell in mt.notebook_cells(json.loads(path.read_text(encoding="utf-8"))):
             if cell.kind == "solution":
                 muts = mt.cell_mutants(cell.source, cell.grade_id)
-                assert muts, f"{path.name} {cell.grade_id}: no mutants"
+                assert muts or cell.grade_id in NO_MUTANTS, f"{path.name} {cell.grade_id}: no mutants"
                 for m in muts:
                     compile(m.source, m.grade_id, "exec")
 

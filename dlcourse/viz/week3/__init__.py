@@ -1,0 +1,1 @@
+"""Figures, widgets and generated data of the week 3 notebooks (NLP), one module per notebook."""
