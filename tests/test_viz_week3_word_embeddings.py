@@ -112,6 +112,7 @@ def test_figures_have_no_hangul_and_no_warnings(corpus) -> None:
     C = np.random.default_rng(0).integers(0, 5, size=(len(corpus.vocab),) * 2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would warn
+        warnings.filterwarnings("ignore", message=".*deprecated")  # old matplotlib with a new pyparsing
         figs = [
             we.plot_matrix(C, corpus, ["paris", "서울", "the", "를"], title="t", log=True),
             we.plot_noise(corpus.word_counts, corpus.vocab),
