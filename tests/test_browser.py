@@ -111,14 +111,20 @@ def _open_and_run_all(page, url: str, opened) -> None:
     page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
 
 
-@pytest.mark.parametrize("lab", list(FRONT_ENDS), indirect=True)
-def test_explorer_redraws_in_a_real_browser(lab, request):
+def _playwright():
+    """playwright's sync API, once Chromium and playwright are known to be there (else skip or fail)."""
     if CHROMIUM is None:
         _missing("Chromium is not installed (apt-get install chromium)")
     try:
         from playwright import sync_api
     except ImportError:
         _missing("playwright is not installed")
+    return sync_api
+
+
+@pytest.mark.parametrize("lab", list(FRONT_ENDS), indirect=True)
+def test_explorer_redraws_in_a_real_browser(lab, request):
+    sync_api = _playwright()
     url, server_log = lab
     front_end = request.node.callspec.id
     _, version_prefix = FRONT_ENDS[front_end]
@@ -222,12 +228,7 @@ def attention_lab(request, tmp_path):
 
 @pytest.mark.parametrize("attention_lab", list(FRONT_ENDS), indirect=True)
 def test_attention_explorer_redraws_in_a_real_browser(attention_lab, request):
-    if CHROMIUM is None:
-        _missing("Chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _missing("playwright is not installed")
+    sync_api = _playwright()
     url, server_log = attention_lab
     front_end = request.node.callspec.id
     SHOTS.mkdir(parents=True, exist_ok=True)
