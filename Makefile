@@ -68,8 +68,8 @@ browser:
 # COHORT_SEED=<private seed>: release the quizzes drawn for a cohort into autograder/cohort/release/
 # (the seed is kept in autograder/cohort.toml until COHORT_SEED=off); notebooks/ stays public.
 release: venv
-	"$(PY)" -m dlcourse.course stamp
 	"$(PY)" -m dlcourse.quiz build
+	"$(PY)" -m dlcourse.course stamp
 	"$(PY)" -m dlcourse.quiz cohort $(if $(COHORT_SEED),--seed "$(COHORT_SEED)",--refresh)
 	@for w in $(WEEK); do ( $(NBGRADER) generate_assignment $$w --force ) || exit 1; done
 
@@ -93,6 +93,7 @@ grades: venv
 benchmark: venv
 	"$(PY)" benchmarks/explorer_latency.py
 	"$(PY)" benchmarks/widget_latency.py
+	"$(PY)" benchmarks/conv_speed.py
 	"$(PY)" benchmarks/notebook_times.py
 	"$(PY)" benchmarks/grading_speed.py $(BENCH_ARGS)
 	"$(PY)" benchmarks/mutants.py $(MUTANT_ARGS)

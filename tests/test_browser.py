@@ -217,24 +217,26 @@ explorer''',
 ]
 
 
-@pytest.fixture
-def attention_lab(request, tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ATTENTION_CELLS])
+def _notebook_lab(request, tmp_path, name: str, cells: list[str]):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    path = tmp_path / "attention_explorer.ipynb"
+    path = tmp_path / f"{name}.ipynb"
     nbformat.write(nb, str(path))
     yield from _serve(FRONT_ENDS[request.param][0], path, tmp_path)
 
 
-@pytest.mark.parametrize("attention_lab", list(FRONT_ENDS), indirect=True)
-def test_attention_explorer_redraws_in_a_real_browser(attention_lab, request):
+def _drive_figure_widget(lab, front_end: str, name: str, act) -> None:
+    """Run the notebook of ``lab`` in Chromium, wait for the first FigureWidget's image, then ``act(page)``.
+
+    ``act`` changes controls and waits for redraws (``_wait_redrawn``). Screenshots before and after (and
+    on failure) land in SHOTS; no output may show a traceback.
+    """
     sync_api = _playwright()
-    url, server_log = attention_lab
-    front_end = request.node.callspec.id
+    url, server_log = lab
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = _launch(p)
-        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page = browser.new_page(viewport={"width": 1300, "height": 1100})
         try:
             _open_and_run_all(page, url, lambda: None)
             image = page.locator(".dlcourse-figure-image").first
@@ -243,23 +245,77 @@ def test_attention_explorer_redraws_in_a_real_browser(attention_lab, request):
                 "() => { const i = document.querySelector('.dlcourse-figure-image');"
                 " return i && (i.src.startsWith('blob:') || i.src.length > 1000); }", timeout=60_000)
             box = image.bounding_box()
-            assert box and box["width"] > 300 and box["height"] > 200, f"attention image is not visible: {box}"
-            page.screenshot(path=str(SHOTS / f"attention-{front_end}-1-drawn.png"))
-            selects = page.locator(".dlcourse-figure-widget select")
-            assert selects.count() == 3, f"{front_end}: want the input, layer and head menus, found {selects.count()}"
-            for which, index in ((0, 3), (2, 1)):  # another input sequence, then the second head
-                before = image.get_attribute("src")
-                selects.nth(which).select_option(index=index)
-                page.wait_for_function(
-                    "before => document.querySelector('.dlcourse-figure-image').src !== before", arg=before,
-                    timeout=30_000)
-            page.screenshot(path=str(SHOTS / f"attention-{front_end}-2-after-changes.png"))
+            assert box and box["width"] > 300 and box["height"] > 200, f"{name} image is not visible: {box}"
+            page.screenshot(path=str(SHOTS / f"{name}-{front_end}-1-drawn.png"))
+            act(page)
+            page.screenshot(path=str(SHOTS / f"{name}-{front_end}-2-after-changes.png"))
             tracebacks = page.locator(".jp-OutputArea-output:has-text('Traceback')").count()
             assert tracebacks == 0, f"{front_end}: {tracebacks} outputs show a traceback (see {SHOTS})"
         except Exception:
-            page.screenshot(path=str(SHOTS / f"attention-{front_end}-failure.png"))
+            page.screenshot(path=str(SHOTS / f"{name}-{front_end}-failure.png"))
             tail = server_log.read_text()[-3000:] if server_log.exists() else ""
             print(f"JupyterLab log (tail):\n{tail}")
             raise
         finally:
             browser.close()
+
+
+def _wait_redrawn(page, change) -> None:
+    """Call ``change()`` and wait until the first figure widget's image is a new one."""
+    before = page.locator(".dlcourse-figure-image").first.get_attribute("src")
+    change()
+    page.wait_for_function("before => document.querySelector('.dlcourse-figure-image').src !== before",
+                           arg=before, timeout=30_000)
+
+
+@pytest.fixture
+def attention_lab(request, tmp_path):
+    yield from _notebook_lab(request, tmp_path, "attention_explorer", ATTENTION_CELLS)
+
+
+@pytest.mark.parametrize("attention_lab", list(FRONT_ENDS), indirect=True)
+def test_attention_explorer_redraws_in_a_real_browser(attention_lab, request):
+    front_end = request.node.callspec.id
+
+    def act(page):
+        selects = page.locator(".dlcourse-figure-widget select")
+        assert selects.count() == 3, f"{front_end}: want the input, layer and head menus, found {selects.count()}"
+        for which, index in ((0, 3), (2, 1)):  # another input sequence, then the second head
+            _wait_redrawn(page, lambda w=which, i=index: selects.nth(w).select_option(index=i))
+
+    _drive_figure_widget(attention_lab, front_end, "attention", act)
+
+
+CONV_CELLS = [
+    'import ipywidgets\nprint("ipywidgets", ipywidgets.__version__)',
+    '''from dlcourse.viz.week4.convolution import conv_explorer, load_gray_photo
+
+explorer = conv_explorer(load_gray_photo())
+explorer''',
+]
+
+
+@pytest.fixture
+def conv_lab(request, tmp_path):
+    yield from _notebook_lab(request, tmp_path, "conv_explorer", CONV_CELLS)
+
+
+@pytest.mark.parametrize("conv_lab", list(FRONT_ENDS), indirect=True)
+def test_convolution_explorer_redraws_in_a_real_browser(conv_lab, request):
+    """Week 4's convolution explorer: a kernel preset and a typed kernel entry both redraw the image."""
+    front_end = request.node.callspec.id
+
+    def act(page):
+        preset = page.locator(".dlcourse-conv-preset select")
+        assert preset.count() == 1, f"{front_end}: want one kernel preset menu, found {preset.count()}"
+        _wait_redrawn(page, lambda: preset.select_option(label="box blur"))
+        fields = page.locator(".dlcourse-conv-kernel input")
+        assert fields.count() == 9, f"{front_end}: want 9 kernel entries, found {fields.count()}"
+
+        def type_centre():
+            fields.nth(4).fill("-3")
+            fields.nth(4).press("Enter")
+
+        _wait_redrawn(page, type_centre)
+
+    _drive_figure_widget(conv_lab, front_end, "conv", act)

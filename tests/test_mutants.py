@@ -150,6 +150,9 @@ def test_unknown_operator_is_refused():
 NO_MUTANTS = {
     "text-tokenize-code": "one regular expression in a string literal, which no operator changes; the hidden "
                           "tests compare with re.findall of the stated pattern on 300 random strings",
+    "arch-gradnorms-code": "one comprehension (weight.grad.norm() of each nn.Conv2d) that no operator changes; "
+                           "the tests set gradients by hand (biases and a linear layer must be left out) and "
+                           "compare with torch.linalg.vector_norm on a nested model after a backward pass",
 }
 
 

@@ -4,14 +4,12 @@ data, the figures and the attention explorer."""
 from __future__ import annotations
 
 import math
-import statistics
-import time
 
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
-from support.widgets import assert_each_change_redraws
+from support.widgets import assert_each_change_redraws, time_changes
 
 from dlcourse.viz.week3 import attention_and_transformers as va
 from dlcourse.widgets import figure_to_png
@@ -138,17 +136,6 @@ def test_attention_explorer_latency() -> None:
     w = va.attention_explorer(_Reverser(n_layers=2, n_heads=4), _attention, INPUTS, max_len=8)
     changes = [("example", e) for e in (1, 2, 3, 0)] + [("layer", 0), ("layer", 1)]
     changes += [("head", h) for h in (1, 2, 3, -1, 0)]
-    times, cpu = [], []
-    for _ in range(2):
-        for name, value in changes:
-            if w.controls[name].value == value:
-                continue
-            start, start_cpu = time.perf_counter(), time.process_time()
-            w.controls[name].value = value
-            times.append(1000 * (time.perf_counter() - start))
-            cpu.append(1000 * (time.process_time() - start_cpu))
-            assert w.last_error is None, w.last_error
-    print(f"\nattention explorer: {len(times)} control changes, wall median {statistics.median(times):.0f} ms, "
-          f"max {max(times):.0f} ms; CPU median {statistics.median(cpu):.0f} ms, max {max(cpu):.0f} ms per change")
+    times = time_changes(w, changes, "attention explorer", repeats=2)
     assert math.isfinite(max(times))
     assert len(figure_to_png(w.draw(**w.values()))) > 1000
