@@ -56,12 +56,13 @@ QUIZZES = nbtools.quiz_notebooks(ROOT)
 WEEKS = sorted({p.parent.name for p in SOLUTIONS})
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 VARIANTS = ("solution", "untouched", "half", "tampered", "cheat")
-# DESIGN.md, "Tests stay fast": the second full run (determinism) and the tampered submission (the
-# grader restoring deleted and emptied test cells, which does not depend on the notebook) run on a
-# representative subset: in each week the notebook that trains the most with random draws. Every
-# notebook still runs in full, is released, and is graded as solution, untouched, half-solved and
-# cheating submission. A maintainer who names notebooks in DLCOURSE_NOTEBOOKS, or sets
-# DLCOURSE_ALL_VARIANTS=1, gets every check on every notebook.
+# DESIGN.md, "Tests stay fast": the second full run (determinism), the tampered submission (the
+# grader restoring deleted and emptied test cells, which does not depend on the notebook) and the
+# untouched release under nbgrader run on a representative subset: in each week the notebook that
+# trains the most with random draws. Every notebook still runs in full, is released, its untouched
+# release runs as a learner runs it (every test cell must fail there: test_notebooks), and it is
+# graded as solution, half-solved and cheating submission. A maintainer who names notebooks in
+# DLCOURSE_NOTEBOOKS, or sets DLCOURSE_ALL_VARIANTS=1, gets every check on every notebook.
 REPRESENTATIVE = {
     "week1_ann_basics": "04_training_on_digits",
     "week2_optimizers": "05_batchnorm_and_regularization",
@@ -159,7 +160,7 @@ def _build(tmp: Path) -> CourseRun:
                 "tampered": tampered,
             }
             if key not in SUBSET_KEYS:
-                del subs["tampered"]
+                del subs["tampered"], subs["untouched"]
             for variant, nb in subs.items():
                 nbtools.submit(courses[variant], "student", week, {name: nb})
         for variant in ("solution", "untouched", "half", "tampered"):
