@@ -68,6 +68,7 @@ REPRESENTATIVE = {
     "week2_optimizers": "05_batchnorm_and_regularization",
     "week3_nlp": "04_lstm_gru_seq2seq",
     "week4_vision": "02_cnn_on_digits",
+    "week5_gans": "03_dcgan_on_digits",
 }
 _ALL_VARIANTS = bool(_ONLY) or os.environ.get("DLCOURSE_ALL_VARIANTS") == "1"
 _NAMES = {f"{p.parent.name}/{p.stem}" for p in SOLUTIONS}
@@ -116,7 +117,8 @@ def _build(tmp: Path) -> CourseRun:
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
         futures: dict[tuple, Any] = {}
-        # Recording runs first: the cheat variant needs their tables.
+        # Recording runs first: the cheat variant needs their tables. Then the long jobs (each grades every
+        # week of one variant) before the short ones: submitted last, a long job would run alone at the end.
         for key, sol in run.solutions.items():
             folder = work / "record" / key.replace("/", "__")
             folder.mkdir(parents=True)
@@ -125,19 +127,6 @@ def _build(tmp: Path) -> CourseRun:
             run.wrapped[key] = wrapped
             futures[("record", key)] = pool.submit(
                 runner.job_execute, str(folder / Path(key).name), {"NBGRADER_EXECUTION": "autograde"}, nb
-            )
-        # Two full runs of every solution notebook (determinism), the untouched release.
-        for key in run.solutions:
-            for i in range(2 if key in SUBSET_KEYS else 1):
-                folder = work / f"solution{i}" / key.replace("/", "__")
-                folder.mkdir(parents=True)
-                futures[(f"solution{i}", key)] = pool.submit(
-                    runner.job_execute, str(folder / Path(key).name), None, run.solutions[key]
-                )
-            folder = work / "release" / key.replace("/", "__")
-            folder.mkdir(parents=True)
-            futures[("release", key)] = pool.submit(
-                runner.job_execute, str(folder / Path(key).name), None, run.releases[key]
             )
         # Submissions, one scratch course per variant so that gradebooks never share a file.
         courses = {}
@@ -166,7 +155,8 @@ def _build(tmp: Path) -> CourseRun:
         for variant in ("solution", "untouched", "half", "tampered"):
             futures[("grade", variant)] = pool.submit(runner.job_autograde, str(courses[variant]), WEEKS)
 
-        # Cheat variant once the recording tables exist.
+        # Cheat variant once the recording tables exist: its (long) grading first, then its public runs.
+        cheat_public = {}
         for key, sol in run.solutions.items():
             run.recording_runs[key] = futures[("record", key)].result()
             week, name = key.split("/")
@@ -179,10 +169,27 @@ def _build(tmp: Path) -> CourseRun:
             for dest in (submitted, folder):
                 if table.exists():
                     shutil.copy2(table, dest / table_name)
-            futures[("cheat-public", key)] = pool.submit(
-                runner.job_execute, str(folder / name), {"NBGRADER_EXECUTION": "autograde"}, cheat_release
-            )
+            cheat_public[key] = (str(folder / name), cheat_release)
         futures[("grade", "cheat")] = pool.submit(runner.job_autograde, str(courses["cheat"]), WEEKS)
+        for key, (path, cheat_release) in cheat_public.items():
+            futures[("cheat-public", key)] = pool.submit(
+                runner.job_execute, path, {"NBGRADER_EXECUTION": "autograde"}, cheat_release
+            )
+
+        # The short jobs last, so that they fill the workers while the long gradings finish: a full run of
+        # every solution notebook (two in SUBSET_KEYS: determinism) and the untouched release as a learner runs it.
+        for key in run.solutions:
+            for i in range(2 if key in SUBSET_KEYS else 1):
+                folder = work / f"solution{i}" / key.replace("/", "__")
+                folder.mkdir(parents=True)
+                futures[(f"solution{i}", key)] = pool.submit(
+                    runner.job_execute, str(folder / Path(key).name), None, run.solutions[key]
+                )
+            folder = work / "release" / key.replace("/", "__")
+            folder.mkdir(parents=True)
+            futures[("release", key)] = pool.submit(
+                runner.job_execute, str(folder / Path(key).name), None, run.releases[key]
+            )
 
         for (kind, key), fut in futures.items():
             result = fut.result()

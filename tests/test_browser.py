@@ -319,3 +319,56 @@ def test_convolution_explorer_redraws_in_a_real_browser(conv_lab, request):
         _wait_redrawn(page, type_centre)
 
     _drive_figure_widget(conv_lab, front_end, "conv", act)
+
+
+# Week 5's GAN lab (dlcourse.viz.week5.mode_collapse), with synthetic snapshots instead of a training run: two tiny
+# models whose weights take random steps, recorded like notebook 2 records its plain GAN and its PacGAN (under 1 s).
+GANLAB_CELLS = [
+    'import ipywidgets\nprint("ipywidgets", ipywidgets.__version__)',
+    '''import torch
+from torch import nn
+from dlcourse.viz.week5.mode_collapse import GanRecorder, gan_lab, grid_modes, sample_grid
+
+runs = {}
+z = torch.randn(128, 2, generator=torch.Generator().manual_seed(0))
+for name, m in (("plain GAN", 1), ("PacGAN m=2", 2)):
+    torch.manual_seed(m)
+    G = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
+    D = nn.Sequential(nn.Linear(2 * m, 32), nn.Tanh(), nn.Linear(32, 1))
+    rec = GanRecorder(z, lim=5.5, every=5, m=m, to_d_input=lambda x, m=m: x.reshape(x.shape[0] // m, 2 * m))
+    for step in range(1, 31):
+        with torch.no_grad():
+            for p in (*G.parameters(), *D.parameters()):
+                p.add_(0.2 * torch.randn_like(p))
+        rec(step, G, D, 1.4 - 0.01 * step, 0.7 + 0.01 * step)
+    runs[name] = rec
+lab = gan_lab(runs, sample_grid(500)[0], grid_modes())
+lab''',
+]
+
+
+@pytest.fixture
+def ganlab_lab(request, tmp_path):
+    yield from _notebook_lab(request, tmp_path, "gan_lab", GANLAB_CELLS)
+
+
+@pytest.mark.parametrize("ganlab_lab", list(FRONT_ENDS), indirect=True)
+def test_gan_lab_redraws_in_a_real_browser(ganlab_lab, request):
+    """Week 5's GAN lab: the step slider (keyboard) and the plain / PacGAN switch both redraw the image."""
+    front_end = request.node.callspec.id
+
+    def act(page):
+        handle = page.locator(".dlcourse-ganlab-step .ui-slider-handle, .dlcourse-ganlab-step .noUi-handle")
+        assert handle.count() == 1, f"{front_end}: want one step slider handle, found {handle.count()}"
+
+        def step_back():
+            handle.first.focus()
+            handle.first.press("ArrowLeft")
+
+        _wait_redrawn(page, step_back)
+        buttons = page.locator(".dlcourse-ganlab-model button")
+        assert buttons.count() == 2, f"{front_end}: want the plain / PacGAN buttons, found {buttons.count()}"
+        _wait_redrawn(page, lambda: buttons.nth(1).click())
+        _wait_redrawn(page, lambda: buttons.nth(0).click())
+
+    _drive_figure_widget(ganlab_lab, front_end, "ganlab", act)

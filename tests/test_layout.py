@@ -34,7 +34,16 @@ def test_every_figure_module_is_named_after_a_notebook():
         if path.stem == "__init__":
             continue
         name = "dlcourse." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
-        assert name in wanted, f"{path.relative_to(ROOT)} matches no notebook: name it after the notebook it draws for"
+        if name in wanted:
+            continue
+        # A module no notebook is named after is shared within its week (week 5's digit judge): it must be
+        # imported by at least two notebooks of that week, or it belongs to the one notebook that uses it.
+        week = path.parent.name
+        users = [p.name for p in NOTEBOOKS if p.parent.name.startswith(week + "_")
+                 and re.search(rf"from {re.escape(name)} import", p.read_text(encoding="utf-8"))]
+        assert len(users) >= 2, (
+            f"{path.relative_to(ROOT)} matches no notebook and is used by {users or 'none'}: "
+            "name it after the notebook it draws for, or share it between two notebooks of its week")
 
 
 def test_notebooks_import_figures_from_dlcourse_viz():

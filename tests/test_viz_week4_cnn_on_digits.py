@@ -4,14 +4,12 @@ feature-map explorer."""
 from __future__ import annotations
 
 import math
-import statistics
-import time
 
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
-from support.widgets import assert_each_change_redraws
+from support.widgets import assert_each_change_redraws, time_changes
 
 from dlcourse.viz.week4 import cnn_on_digits as vc
 from dlcourse.widgets import figure_to_png
@@ -137,16 +135,6 @@ def test_feature_map_explorer_latency() -> None:
     changes = [("digit", d) for d in (3, 17, 39, 0)]
     changes += [("layer", name) for name in ("pool1", "relu2", "pool2", "relu1")]
     changes += [("channel", c) for c in (4, 20, 31, 0)]
-    times: dict[str, list[float]] = {"digit": [], "layer": [], "channel": []}
-    for _ in range(2):
-        for name, value in changes:
-            if w.controls[name].value == value:
-                continue
-            start = time.perf_counter()
-            w.controls[name].value = value
-            times[name].append(1000 * (time.perf_counter() - start))
-            assert w.last_error is None, w.last_error
-    print("\nfeature-map explorer, ms per change (median / max): "
-          + ", ".join(f"{k} {statistics.median(v):.0f} / {max(v):.0f}" for k, v in times.items()))
-    assert all(math.isfinite(max(v)) for v in times.values())
+    times = time_changes(w, changes, "feature-map explorer", repeats=2)
+    assert all(math.isfinite(t) for t in times)
     assert len(figure_to_png(w.draw(**w.values()))) > 1000
